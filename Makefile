@@ -1,0 +1,51 @@
+# storemon — PGXS build plus the project's own commands.
+#
+#   make            build the extension (needs postgresql-server-dev-15)
+#   make install    install it into the server's directories
+#   make demo       throwaway cluster, sample data, a report by the worker, CSV
+#   make test       throwaway cluster, pg_regress + pgTAP + C unit tests
+#   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
+#
+# demo, test and bench install the Debian packages they need first.
+
+EXTENSION = storemon
+MODULE_big = storemon
+OBJS = \
+	src/schedule.o src/interpolation.o src/report.o \
+	src/catalog.o src/zone.o src/compute.o src/functions.o \
+	src/storemon.o
+DATA = sql/storemon--1.0.sql
+PG_CPPFLAGS = -Isrc
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+# pg_regress: inputs in sql/, expected outputs in expected/.
+REGRESS = spec_example edges loader
+REGRESS_OPTS = --inputdir=. --dbname=storemon_regress
+
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+endif
+
+.PHONY: deps demo test bench unit format
+
+deps:
+	scripts/install-deps
+
+demo: deps
+	scripts/demo
+
+test: deps
+	scripts/test
+
+bench: deps
+	bench/run
+
+# The plain-C arithmetic on its own, with TAP output for prove.
+unit: test/unit/test_arith
+test/unit/test_arith: test/unit/test_arith.c src/schedule.c src/interpolation.c src/report.c
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^
+
+format:
+	clang-format -i src/*.c src/*.h test/unit/*.c

@@ -1,0 +1,42 @@
+/*
+ * compute.h — the report over the tables: read each store's data once, in
+ * store_id order, and hand its figures to a sink.
+ *
+ * This is the server glue around the plain-C arithmetic (report.h): index
+ * scans, time zones, memory.  One store's data is held at a time.
+ */
+#ifndef SM_COMPUTE_H
+#define SM_COMPUTE_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+
+#include "report.h"
+
+typedef struct SmReportSink
+{
+	/* One store's figures; rows come in store_id order (COLLATE "C"). */
+	void (*row)(void *arg, text *store_id, const SmFigures *figures);
+	/* Optional: called now and then with stores done out of total. */
+	void (*progress)(void *arg, int64 done, int64 total);
+	void *arg;
+} SmReportSink;
+
+/* "nearest" or "previous"; anything else, or NULL, is an error saying so. */
+extern SmMode sm_parse_mode(text *mode);
+extern const char *sm_mode_name(SmMode mode);
+
+/* Reject an infinite as_of with an error saying what is accepted. */
+extern void sm_check_as_of(TimestampTz as_of);
+
+/*
+ * The default as_of: the latest timestamp_utc in store_status under the
+ * active snapshot.  Returns false when store_status is empty.
+ */
+extern bool sm_default_as_of(TimestampTz *as_of);
+
+/* Compute the report as of as_of under the active snapshot. */
+extern void sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink);
+
+#endif /* SM_COMPUTE_H */

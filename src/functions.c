@@ -1,0 +1,113 @@
+/*
+ * functions.c — SQL-callable entry points of the computation.
+ *
+ *   storemon_compute(as_of, interpolation)        the report, figures in
+ *                                                 minutes / hours, numeric(.2)
+ *   storemon_compute_exact(as_of, interpolation)  the same in microseconds
+ *   storemon_default_as_of()                      the as_of used when NULL
+ *
+ * Rows go into a tuplestore, which spills to disk past work_mem, so the
+ * backend's memory stays bounded by one store's data.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "compute.h"
+
+PG_FUNCTION_INFO_V1(storemon_compute);
+PG_FUNCTION_INFO_V1(storemon_compute_exact);
+PG_FUNCTION_INFO_V1(storemon_default_as_of);
+
+typedef struct TupleSink
+{
+	ReturnSetInfo *rsinfo;
+	bool		   exact;
+	MemoryContext  row_context; /* reset after every row */
+} TupleSink;
+
+/* Output column order of the CSV header in SPEC.md: uptimes, then downtimes. */
+static const SmWindow window_order[SM_NWINDOWS] = {SM_LAST_HOUR, SM_LAST_DAY, SM_LAST_WEEK};
+
+static Datum
+figure_datum(int64 us, SmWindow w, bool exact)
+{
+	char buf[24];
+
+	if (exact)
+		return Int64GetDatum(us);
+	sm_format_hundredths(
+		sm_round_hundredths(us, w == SM_LAST_HOUR ? SM_USECS_PER_MIN : SM_USECS_PER_HOUR), buf);
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
+							   Int32GetDatum(-1));
+}
+
+static void
+put_row(void *arg, text *store_id, const SmFigures *figures)
+{
+	TupleSink	 *sink = arg;
+	MemoryContext old = MemoryContextSwitchTo(sink->row_context);
+	Datum		  values[1 + 2 * SM_NWINDOWS];
+	bool		  nulls[1 + 2 * SM_NWINDOWS] = {0};
+
+	values[0] = PointerGetDatum(store_id);
+	for (int i = 0; i < SM_NWINDOWS; i++)
+	{
+		SmWindow w = window_order[i];
+
+		values[1 + i] = figure_datum(figures->up_us[w], w, sink->exact);
+		values[1 + SM_NWINDOWS + i] = figure_datum(figures->down_us[w], w, sink->exact);
+	}
+	tuplestore_putvalues(sink->rsinfo->setResult, sink->rsinfo->setDesc, values, nulls);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(sink->row_context);
+}
+
+static Datum
+compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
+{
+	TupleSink	 sink;
+	SmReportSink report_sink = {put_row, NULL, &sink};
+	SmMode		 mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	TimestampTz	 as_of;
+
+	InitMaterializedSRF(fcinfo, 0);
+	sink.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+	sink.exact = exact;
+	sink.row_context =
+		AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
+	if (!PG_ARGISNULL(0))
+		as_of = PG_GETARG_TIMESTAMPTZ(0);
+	else if (!sm_default_as_of(&as_of))
+		return (Datum)0; /* no polls at all: a complete report with no rows */
+	sm_compute_report(as_of, mode, &report_sink);
+	MemoryContextDelete(sink.row_context);
+	return (Datum)0;
+}
+
+Datum
+storemon_compute(PG_FUNCTION_ARGS)
+{
+	return compute_into_tuplestore(fcinfo, false);
+}
+
+Datum
+storemon_compute_exact(PG_FUNCTION_ARGS)
+{
+	return compute_into_tuplestore(fcinfo, true);
+}
+
+Datum
+storemon_default_as_of(PG_FUNCTION_ARGS)
+{
+	TimestampTz as_of;
+
+	if (!sm_default_as_of(&as_of))
+		PG_RETURN_NULL();
+	PG_RETURN_TIMESTAMPTZ(as_of);
+}

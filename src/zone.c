@@ -1,0 +1,139 @@
+/*
+ * zone.c — time-zone lookup and UTC-offset spans (see zone.h).
+ */
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/formatting.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "zone.h"
+
+#define SM_ZONE_NAME_MAX 128
+
+typedef struct ZoneEntry
+{
+	char	key[SM_ZONE_NAME_MAX]; /* lower-case name as listed */
+	char	name[SM_ZONE_NAME_MAX]; /* the listed spelling */
+	pg_tz  *tz;						/* loaded on first use */
+} ZoneEntry;
+
+/* Built once per backend: the zone list does not change while it runs. */
+static HTAB *known_zones = NULL;
+
+static void
+load_known_zones(void)
+{
+	HASHCTL ctl;
+	HTAB   *zones;
+
+	ctl.keysize = SM_ZONE_NAME_MAX;
+	ctl.entrysize = sizeof(ZoneEntry);
+	ctl.hcxt = TopMemoryContext;
+	zones = hash_create("storemon known zones", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+
+	SPI_connect();
+	if (SPI_execute("SELECT lower(name), name FROM pg_catalog.pg_timezone_names", true, 0) !=
+		SPI_OK_SELECT)
+		elog(ERROR, "storemon: cannot read pg_timezone_names");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	  *key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	  *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		ZoneEntry *e;
+		bool	   found;
+
+		if (strlen(key) >= SM_ZONE_NAME_MAX)
+			continue;
+		e = hash_search(zones, key, HASH_ENTER, &found);
+		strlcpy(e->name, name, SM_ZONE_NAME_MAX);
+		e->tz = NULL;
+	}
+	SPI_finish();
+	known_zones = zones;
+}
+
+pg_tz *
+sm_zone_find(const char *name, int len)
+{
+	char	   key[SM_ZONE_NAME_MAX];
+	ZoneEntry *e;
+
+	if (known_zones == NULL)
+		load_known_zones();
+	if (len <= 0 || len >= SM_ZONE_NAME_MAX)
+		return NULL;
+	for (int i = 0; i < len; i++)
+		key[i] = pg_ascii_tolower((unsigned char)name[i]);
+	key[len] = '\0';
+	e = hash_search(known_zones, key, HASH_FIND, NULL);
+	if (e == NULL)
+		return NULL;
+	if (e->tz == NULL)
+		e->tz = pg_tzset(e->name);
+	return e->tz;
+}
+
+pg_tz *
+sm_zone_default(void)
+{
+	pg_tz *tz = sm_zone_find(SM_DEFAULT_ZONE, strlen(SM_DEFAULT_ZONE));
+
+	if (tz == NULL)
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+						errmsg("storemon: the server's time zone database lacks %s",
+							   SM_DEFAULT_ZONE)));
+	return tz;
+}
+
+/* Seconds since 1970 (pg_time_t) <-> microseconds since 2000 (TimestampTz). */
+#define SM_EPOCH_SHIFT_SECS ((int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY)
+
+static pg_time_t
+to_pg_time(int64 us)
+{
+	int64 secs = us / USECS_PER_SEC;
+
+	if (us % USECS_PER_SEC < 0)
+		secs--;
+	return (pg_time_t)(secs + SM_EPOCH_SHIFT_SECS);
+}
+
+static int64
+from_pg_time(pg_time_t t)
+{
+	return ((int64)t - SM_EPOCH_SHIFT_SECS) * USECS_PER_SEC;
+}
+
+int
+sm_zone_spans(pg_tz *tz, SmInterval range, SmOffsetSpan *out, int cap)
+{
+	int64	  cur = range.lo;
+	pg_time_t t = to_pg_time(range.lo);
+	int		  n = 0;
+
+	while (cur < range.hi)
+	{
+		long int  before_off, after_off;
+		int		  before_dst, after_dst;
+		pg_time_t boundary;
+		int64	  end = range.hi;
+		int		  r = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off,
+										   &after_dst, tz);
+
+		if (r < 0)
+			elog(ERROR, "storemon: time zone %s has no offset at " INT64_FORMAT,
+				 pg_get_timezone_name(tz), (int64)t);
+		if (r == 1 && from_pg_time(boundary) < end)
+			end = from_pg_time(boundary);
+		if (n < cap)
+			out[n] = (SmOffsetSpan){cur, end, (int64)before_off * USECS_PER_SEC};
+		n++;
+		cur = end;
+		t = boundary;
+	}
+	return n;
+}
