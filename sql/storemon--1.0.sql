@@ -295,3 +295,246 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.storemon_load_staged(text, text[], text, text[], text, text[]) IS
 'Validate and load CSV feeds staged by scripts/storemon-load: polls are appended, hours and zones replaced. The first bad row stops the load with its file, line and value.';
+
+--------------------------------------------------------------------------
+-- Reports: a queue served by the background worker (src/worker.c).
+--------------------------------------------------------------------------
+
+CREATE SEQUENCE @extschema@.reports_seq;
+CREATE TABLE @extschema@.reports (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    seq             bigint NOT NULL UNIQUE DEFAULT nextval('@extschema@.reports_seq'),
+    status          text NOT NULL DEFAULT 'Queued'
+                    CHECK (status IN ('Queued', 'Running', 'Complete', 'Failed')),
+    requested_as_of timestamptz,          -- NULL: the latest poll when computed
+    as_of           timestamptz,          -- the T used, set when Complete
+    interpolation   text NOT NULL DEFAULT 'nearest',
+    requested_by    name NOT NULL DEFAULT session_user,
+    queued_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    started_at      timestamptz,
+    finished_at     timestamptz,
+    attempts        int NOT NULL DEFAULT 0,
+    worker_pid      int,                  -- the worker computing it ...
+    worker_started  timestamptz,          -- ... told apart from a later process with its pid
+    stores_done     bigint,
+    stores_total    bigint,
+    error           text
+);
+ALTER SEQUENCE @extschema@.reports_seq OWNED BY @extschema@.reports.seq;
+COMMENT ON TABLE @extschema@.reports IS 'Report requests: Queued -> Running -> Complete or Failed. Read through storemon_get_report / storemon_list_reports.';
+CREATE INDEX reports_pending_idx ON @extschema@.reports (seq) WHERE status IN ('Queued', 'Running');
+CREATE INDEX reports_queued_at_idx ON @extschema@.reports (queued_at);
+
+CREATE TABLE @extschema@.report_rows (
+    report_id          uuid NOT NULL REFERENCES @extschema@.reports (id) ON DELETE CASCADE,
+    store_id           text COLLATE "C" NOT NULL,
+    uptime_last_hour   numeric NOT NULL,
+    uptime_last_day    numeric NOT NULL,
+    uptime_last_week   numeric NOT NULL,
+    downtime_last_hour numeric NOT NULL,
+    downtime_last_day  numeric NOT NULL,
+    downtime_last_week numeric NOT NULL,
+    PRIMARY KEY (report_id, store_id)
+);
+COMMENT ON TABLE @extschema@.report_rows IS 'The rows of Complete reports, as storemon_compute gave them.';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reports', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.reports_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.report_rows', '');
+
+CREATE FUNCTION @extschema@.storemon_wake_worker()
+RETURNS void AS 'MODULE_PATHNAME', 'storemon_wake_worker' LANGUAGE C VOLATILE;
+CREATE FUNCTION @extschema@.storemon_check_request(timestamptz, text)
+RETURNS void AS 'MODULE_PATHNAME', 'storemon_check_request' LANGUAGE C IMMUTABLE;
+
+CREATE FUNCTION @extschema@.storemon_trigger_report(
+    as_of timestamptz DEFAULT NULL,
+    interpolation text DEFAULT 'nearest')
+RETURNS uuid
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    report uuid;
+BEGIN
+    PERFORM @extschema@.storemon_check_request(as_of, interpolation);
+    INSERT INTO @extschema@.reports (requested_as_of, interpolation)
+    VALUES (as_of, interpolation)
+    RETURNING id INTO report;
+    PERFORM @extschema@.storemon_wake_worker();
+    RETURN report;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_trigger_report(timestamptz, text) IS
+'Queue a report (as_of default: the latest poll when it is computed) and return its id at once; the background worker computes it after this transaction commits.';
+
+-- Progress of a Running report, from what its worker shows in pg_stat_activity.
+CREATE FUNCTION @extschema@.storemon_progress(pid int, started timestamptz)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(substring(a.query FROM '(\d+/\d+ stores)') || ' done', 'starting')
+    FROM pg_stat_activity a
+    WHERE a.pid = $1 AND a.backend_start = $2
+$$;
+
+CREATE FUNCTION @extschema@.storemon_get_report(report_id uuid)
+RETURNS TABLE (
+    status             text,
+    store_id           text,
+    uptime_last_hour   numeric,
+    uptime_last_day    numeric,
+    uptime_last_week   numeric,
+    downtime_last_hour numeric,
+    downtime_last_day  numeric,
+    downtime_last_week numeric,
+    detail             text)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r @extschema@.reports;
+BEGIN
+    IF report_id IS NULL THEN
+        RAISE EXCEPTION 'storemon: report id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass the uuid storemon_trigger_report returned.';
+    END IF;
+    SELECT * INTO r FROM @extschema@.reports WHERE id = report_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'storemon: no report with id %', report_id
+            USING ERRCODE = 'no_data_found',
+                  HINT = 'storemon_list_reports() lists the reports there are.';
+    END IF;
+    IF r.status = 'Complete' THEN
+        RETURN QUERY
+            SELECT 'Complete'::text, x.store_id, x.uptime_last_hour, x.uptime_last_day,
+                   x.uptime_last_week, x.downtime_last_hour, x.downtime_last_day,
+                   x.downtime_last_week, NULL::text
+            FROM @extschema@.report_rows x
+            WHERE x.report_id = r.id
+            ORDER BY x.store_id;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'Complete'::text, NULL::text, NULL::numeric, NULL::numeric,
+                NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric,
+                format('no store has a poll at or before %s', coalesce(r.as_of::text, 'as_of (no polls at all)'));
+        END IF;
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT r.status, NULL::text, NULL::numeric, NULL::numeric, NULL::numeric,
+        NULL::numeric, NULL::numeric, NULL::numeric,
+        CASE r.status
+            WHEN 'Failed' THEN r.error
+            WHEN 'Running' THEN coalesce(@extschema@.storemon_progress(r.worker_pid, r.worker_started),
+                                         'worker stopped; will be retried')
+            ELSE format('queued at %s, attempt %s', r.queued_at, r.attempts + 1)
+        END;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_get_report(uuid) IS
+'A Complete report: one row per store in store_id order. Otherwise one row with status Queued, Running (detail: progress) or Failed (detail: the error).';
+
+CREATE FUNCTION @extschema@.storemon_report_csv(report_id uuid)
+RETURNS text
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    st text;
+    csv text;
+BEGIN
+    SELECT g.status INTO st FROM @extschema@.storemon_get_report(report_id) g LIMIT 1;
+    IF st <> 'Complete' THEN
+        RAISE EXCEPTION 'storemon: report % is %, not Complete', report_id, st
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Wait until storemon_get_report says Complete.';
+    END IF;
+    SELECT string_agg(format('%s,%s,%s,%s,%s,%s,%s',
+               CASE WHEN x.store_id ~ '[",\r\n]' THEN '"' || replace(x.store_id, '"', '""') || '"'
+                    ELSE x.store_id END,
+               x.uptime_last_hour, x.uptime_last_day, x.uptime_last_week,
+               x.downtime_last_hour, x.downtime_last_day, x.downtime_last_week),
+               E'\n' ORDER BY x.store_id)
+    INTO csv
+    FROM @extschema@.report_rows x WHERE x.report_id = storemon_report_csv.report_id;
+    RETURN 'store_id,uptime_last_hour,uptime_last_day,uptime_last_week,downtime_last_hour,downtime_last_day,downtime_last_week'
+        || coalesce(E'\n' || csv, '');
+END
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_report_csv(uuid) IS
+'The CSV of a Complete report exactly as SPEC.md gives it (no final newline; psql -At adds one).';
+
+CREATE FUNCTION @extschema@.storemon_list_reports()
+RETURNS TABLE (
+    id uuid, status text, as_of timestamptz, requested_as_of timestamptz, interpolation text,
+    requested_by name, queued_at timestamptz, started_at timestamptz, finished_at timestamptz,
+    attempts int, stores_done bigint, stores_total bigint, progress text, error text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT r.id, r.status, r.as_of, r.requested_as_of, r.interpolation, r.requested_by,
+           r.queued_at, r.started_at, r.finished_at, r.attempts, r.stores_done, r.stores_total,
+           CASE WHEN r.status = 'Running'
+                THEN @extschema@.storemon_progress(r.worker_pid, r.worker_started) END,
+           r.error
+    FROM @extschema@.reports r
+    ORDER BY r.seq
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_list_reports() IS
+'Every report request with its times, attempts, error and, while Running, live progress.';
+
+CREATE FUNCTION @extschema@.storemon_purge_reports(older_than interval)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF older_than IS NULL OR older_than < interval '0' THEN
+        RAISE EXCEPTION 'storemon: older_than must be a non-negative interval, not %', older_than;
+    END IF;
+    DELETE FROM @extschema@.reports
+    WHERE status IN ('Complete', 'Failed') AND queued_at < clock_timestamp() - older_than;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_purge_reports(interval) IS
+'Delete Complete and Failed reports queued longer ago than older_than (for pg_cron); returns how many.';
+
+CREATE FUNCTION @extschema@.storemon_schedule(
+    job_name text DEFAULT 'storemon-hourly-report',
+    schedule text DEFAULT '0 * * * *',
+    interpolation text DEFAULT 'nearest')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM @extschema@.storemon_check_request(NULL, interpolation);
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'storemon: pg_cron is not installed in this database'
+            USING HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, then CREATE EXTENSION pg_cron.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING job_name, schedule,
+              format('SELECT %I.storemon_trigger_report(interpolation => %L)',
+                     '@extschema@', interpolation);
+    RETURN job;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.storemon_schedule(text, text, text) IS
+'Schedule a recurring report with pg_cron (default: every hour on the hour); returns the pg_cron job id.';
+
+-- Only roles granted these may trigger and read reports (README "Privileges").
+REVOKE ALL ON FUNCTION @extschema@.storemon_trigger_report(timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_get_report(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_report_csv(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_list_reports() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_purge_reports(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_wake_worker() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_progress(int, timestamptz) FROM PUBLIC;

@@ -70,6 +70,8 @@ typedef struct ComputeState
 #define HOURS_END	 4
 #define ZONE_NAME	 2
 
+void (*sm_progress_hook)(void *arg, int64 done, int64 total) = NULL;
+
 /* sm_grow (sm_time.h) allocates here: the context of the running computation. */
 static MemoryContext grow_context = NULL;
 

@@ -23,6 +23,12 @@ typedef struct SmReportSink
 	void *arg;
 } SmReportSink;
 
+/*
+ * Set by the report worker while it computes: receives progress of
+ * storemon_compute calls made in this backend (NULL elsewhere).
+ */
+extern void (*sm_progress_hook)(void *arg, int64 done, int64 total);
+
 /* "nearest" or "previous"; anything else, or NULL, is an error saying so. */
 extern SmMode sm_parse_mode(text *mode);
 extern const char *sm_mode_name(SmMode mode);

@@ -19,6 +19,7 @@
 #include "utils/timestamp.h"
 
 #include "compute.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(storemon_compute);
 PG_FUNCTION_INFO_V1(storemon_compute_exact);
@@ -72,7 +73,7 @@ static Datum
 compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 {
 	TupleSink	 sink;
-	SmReportSink report_sink = {put_row, NULL, &sink};
+	SmReportSink report_sink = {put_row, sm_progress_hook, &sink};
 	SmMode		 mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	TimestampTz	 as_of;
 
@@ -110,4 +111,30 @@ storemon_default_as_of(PG_FUNCTION_ARGS)
 	if (!sm_default_as_of(&as_of))
 		PG_RETURN_NULL();
 	PG_RETURN_TIMESTAMPTZ(as_of);
+}
+
+/*
+ * storemon_wake_worker(): called by storemon_trigger_report; when the
+ * caller's transaction commits, the database's report workers are woken
+ * or started.
+ */
+PG_FUNCTION_INFO_V1(storemon_wake_worker);
+
+Datum
+storemon_wake_worker(PG_FUNCTION_ARGS)
+{
+	sm_worker_wake_at_commit();
+	PG_RETURN_VOID();
+}
+
+/* storemon_check_request(as_of, interpolation): the checks of a report request. */
+PG_FUNCTION_INFO_V1(storemon_check_request);
+
+Datum
+storemon_check_request(PG_FUNCTION_ARGS)
+{
+	(void)sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	if (!PG_ARGISNULL(0))
+		sm_check_as_of(PG_GETARG_TIMESTAMPTZ(0));
+	PG_RETURN_VOID();
 }
