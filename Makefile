@@ -20,7 +20,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 
 # pg_regress: inputs in sql/, expected outputs in expected/.
 REGRESS = spec_example edges loader
-REGRESS_OPTS = --inputdir=. --dbname=storemon_regress
+REGRESS_OPTS = --inputdir=.
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)

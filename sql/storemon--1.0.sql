@@ -390,7 +390,7 @@ RETURNS TABLE (
     downtime_last_day  numeric,
     downtime_last_week numeric,
     detail             text)
-LANGUAGE plpgsql STABLE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -421,6 +421,11 @@ BEGIN
                 format('no store has a poll at or before %s', coalesce(r.as_of::text, 'as_of (no polls at all)'));
         END IF;
         RETURN;
+    END IF;
+    -- Pending: make sure a worker serves this database (after a restart
+    -- without shared_preload_libraries nothing else would start one).
+    IF r.status IN ('Queued', 'Running') THEN
+        PERFORM @extschema@.storemon_wake_worker();
     END IF;
     RETURN QUERY SELECT r.status, NULL::text, NULL::numeric, NULL::numeric, NULL::numeric,
         NULL::numeric, NULL::numeric, NULL::numeric,

@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "compute.h"
 #include "queue.h"
+#include "worker.h"
 
 /* "schema".reports, quoted, for the statements below. */
 static char *
@@ -33,6 +34,17 @@ char *
 sm_uuid_text(const pg_uuid_t *id)
 {
 	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
+}
+
+void
+sm_queue_lock(void)
+{
+	Oid	  types[2] = {INT4OID, INT4OID};
+	Datum values[2] = {Int32GetDatum(SM_SLOT_LOCK_KEY), Int32GetDatum(-1)};
+
+	spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", 2, types,
+									values, NULL, false, 0),
+			  SPI_OK_SELECT, "locking the queue");
 }
 
 uint64

@@ -24,6 +24,13 @@ typedef struct SmClaim
 } SmClaim;
 
 /*
+ * Serialize queue upkeep (recover + claim) among a database's workers for
+ * the rest of the transaction, so that a worker never judges a request
+ * another worker has just claimed by a stale view of pg_stat_activity.
+ */
+extern void sm_queue_lock(void);
+
+/*
  * Running requests whose worker is gone (crash, kill, restart) go back to
  * Queued, or to Failed once they used max_attempts.  Returns how many.
  */

@@ -365,7 +365,10 @@ serve_queue(MemoryContext worker_context)
 		present = extension_present();
 		if (present)
 		{
-			uint64 recovered = sm_queue_recover(sm_max_attempts);
+			uint64 recovered;
+
+			sm_queue_lock();
+			recovered = sm_queue_recover(sm_max_attempts);
 
 			if (recovered > 0)
 				ereport(LOG, (errmsg("storemon: " UINT64_FORMAT " report(s) left Running by a "
