@@ -1,0 +1,145 @@
+-- bench/peer.sql — SPEC.md in plain SQL, as a strong SQL engineer would write
+-- it, for the benchmark's side-by-side (c).  Not part of the extension.
+--
+-- Same plan as the C code, set-based: a skip scan (recursive CTE) for the
+-- stores, the (store_id, timestamp_utc) index for each store's week plus the
+-- poll before it, lead/lag for the status segments, AT TIME ZONE once per
+-- zone and UTC hour for the offset spans, int8 multiranges (microseconds)
+-- for business time and its intersection with the segments.
+
+CREATE OR REPLACE FUNCTION pg_temp.us(t timestamptz) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
+
+CREATE OR REPLACE FUNCTION pg_temp.peer_report(as_of timestamptz, mode text DEFAULT 'nearest')
+RETURNS TABLE (store_id text, uptime_last_hour numeric, uptime_last_day numeric,
+               uptime_last_week numeric, downtime_last_hour numeric,
+               downtime_last_day numeric, downtime_last_week numeric)
+LANGUAGE sql STABLE AS $$
+WITH RECURSIVE
+skip (store_id) AS (
+    (SELECT s.store_id FROM store_status s ORDER BY s.store_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT s.store_id FROM store_status s WHERE s.store_id > k.store_id
+            ORDER BY s.store_id LIMIT 1)
+    FROM skip k WHERE k.store_id IS NOT NULL
+),
+t AS (SELECT pg_temp.us(as_of) AS t, as_of - interval '168 hours' AS wstart),
+-- Each store's polls: those in the week and all at the last instant before it.
+polls AS (
+    SELECT k.store_id, p.ts, bool_and(p.status = 'active') AS active  -- inactive wins
+    FROM skip k CROSS JOIN t
+    CROSS JOIN LATERAL (
+        SELECT s.timestamp_utc AS ts, s.status FROM store_status s
+        WHERE s.store_id = k.store_id AND s.timestamp_utc > t.wstart AND s.timestamp_utc <= as_of
+        UNION ALL
+        SELECT s.timestamp_utc, s.status FROM store_status s
+        WHERE s.store_id = k.store_id
+          AND s.timestamp_utc = (SELECT max(b.timestamp_utc) FROM store_status b
+                                 WHERE b.store_id = k.store_id AND b.timestamp_utc <= t.wstart)
+    ) p
+    WHERE k.store_id IS NOT NULL
+    GROUP BY k.store_id, p.ts
+),
+segments AS (
+    SELECT store_id, active,
+        CASE WHEN prev IS NULL THEN -9223372036854775807
+             WHEN mode = 'previous' THEN at ELSE prev + (at - prev + 1) / 2 END AS lo,
+        CASE WHEN next IS NULL THEN 9223372036854775807
+             WHEN mode = 'previous' THEN next ELSE at + (next - at + 1) / 2 END AS hi
+    FROM (SELECT store_id, active, pg_temp.us(ts) AS at,
+                 pg_temp.us(lag(ts) OVER w) AS prev, pg_temp.us(lead(ts) OVER w) AS next
+          FROM polls WINDOW w AS (PARTITION BY store_id ORDER BY ts)) x
+),
+active AS (
+    SELECT store_id,
+           range_agg(int8range(lo, hi)) FILTER (WHERE active) AS up,
+           range_agg(int8range(lo, hi)) FILTER (WHERE NOT active) AS down
+    FROM segments GROUP BY store_id
+),
+-- The zone of each store: listed names case-insensitively, else America/Chicago.
+zone AS (
+    SELECT a.store_id,
+           coalesce((SELECT n.name FROM timezones z JOIN pg_timezone_names n
+                     ON lower(n.name) = lower(z.timezone_str)
+                     WHERE z.store_id = a.store_id LIMIT 1), 'America/Chicago') AS name
+    FROM active a
+),
+-- UTC offset per zone and UTC hour of the week (offsets change on whole UTC
+-- hours in every zone storemon meets), merged into spans.
+hours_utc AS (
+    SELECT z.name, h,
+           pg_temp.us(((h AT TIME ZONE z.name) AT TIME ZONE 'UTC')) - pg_temp.us(h) AS off
+    FROM (SELECT DISTINCT name FROM zone) z, t,
+         generate_series(date_trunc('hour', t.wstart), as_of, interval '1 hour') h
+),
+spans AS (
+    SELECT name, off, greatest(min(pg_temp.us(h)), (SELECT t - 604800000000 + 1 FROM t)) AS lo,
+           least(max(pg_temp.us(h)) + 3600000000, (SELECT t + 1 FROM t)) AS hi
+    FROM (SELECT *, row_number() OVER (PARTITION BY name ORDER BY h)
+                    - row_number() OVER (PARTITION BY name, off ORDER BY h) AS island
+          FROM hours_utc) x
+    GROUP BY name, off, island
+),
+-- Business hours as pieces of the local week (microseconds since Monday 00:00).
+week AS (
+    SELECT h.store_id, piece
+    FROM menu_hours h,
+    LATERAL (VALUES
+        (CASE WHEN h.start_time_local < h.end_time_local THEN
+              int8range(h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.start_time_local::interval),
+                        h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.end_time_local::interval))
+              WHEN h.start_time_local = h.end_time_local THEN
+              int8range(h.day_of_week * 86400000000, (h.day_of_week + 1) * 86400000000)
+              ELSE int8range(h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.start_time_local::interval),
+                             (h.day_of_week + 1) * 86400000000) END),
+        (CASE WHEN h.start_time_local > h.end_time_local THEN
+              int8range(((h.day_of_week + 1) % 7) * 86400000000,
+                        ((h.day_of_week + 1) % 7) * 86400000000 + pg_temp.us('epoch'::timestamptz + h.end_time_local::interval)) END)
+    ) v (piece)
+    WHERE piece IS NOT NULL
+),
+-- Lay the week over the local clock of each span; 2000-01-03 was a Monday.
+business AS (
+    SELECT z.store_id,
+           range_agg(int8range(greatest(wk.w0 + w.piece_lo, sp.lo + sp.off) - sp.off,
+                               least(wk.w0 + w.piece_hi, sp.hi + sp.off) - sp.off)) AS open
+    FROM zone z
+    JOIN spans sp ON sp.name = z.name
+    CROSS JOIN LATERAL (
+        SELECT g AS w0 FROM generate_series(
+            pg_temp.us('2000-01-03 00:00+00') + floor((sp.lo + sp.off - pg_temp.us('2000-01-03 00:00+00')) / 604800000000.0)::bigint * 604800000000,
+            sp.hi + sp.off, 604800000000) g) wk
+    JOIN (SELECT store_id, lower(piece) AS piece_lo, upper(piece) AS piece_hi FROM week) w
+      ON w.store_id = z.store_id
+    WHERE greatest(wk.w0 + w.piece_lo, sp.lo + sp.off) < least(wk.w0 + w.piece_hi, sp.hi + sp.off)
+    GROUP BY z.store_id
+),
+windows (name, len) AS (VALUES ('hour', 3600000000::bigint), ('day', 86400000000), ('week', 604800000000)),
+figures AS (
+    SELECT a.store_id, w.name,
+        (SELECT coalesce(sum(upper(r) - lower(r)), 0) FROM unnest(
+            o.open * coalesce(a.up, '{}'::int8multirange)
+            * int8multirange(int8range(t.t - w.len + 1, t.t + 1))) r) AS up_us,
+        (SELECT coalesce(sum(upper(r) - lower(r)), 0) FROM unnest(
+            o.open * coalesce(a.down, '{}'::int8multirange)
+            * int8multirange(int8range(t.t - w.len + 1, t.t + 1))) r) AS down_us
+    FROM active a CROSS JOIN t CROSS JOIN windows w
+    LEFT JOIN business b ON b.store_id = a.store_id
+    -- No hours rows: open at every instant; rows but none in the week: never.
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM menu_hours m WHERE m.store_id = a.store_id)
+        THEN coalesce(b.open, '{}'::int8multirange)
+        ELSE int8multirange(int8range(NULL, NULL)) END AS open) o
+)
+SELECT store_id,
+    round(max(up_us) FILTER (WHERE name = 'hour') / 60000000.0, 2),
+    round(max(up_us) FILTER (WHERE name = 'day') / 3600000000.0, 2),
+    round(max(up_us) FILTER (WHERE name = 'week') / 3600000000.0, 2),
+    round(max(down_us) FILTER (WHERE name = 'hour') / 60000000.0, 2),
+    round(max(down_us) FILTER (WHERE name = 'day') / 3600000000.0, 2),
+    round(max(down_us) FILTER (WHERE name = 'week') / 3600000000.0, 2)
+FROM figures
+GROUP BY store_id
+ORDER BY store_id
+$$;
