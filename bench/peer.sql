@@ -7,11 +7,13 @@
 -- zone and UTC hour for the offset spans, int8 multiranges (microseconds)
 -- for business time and its intersection with the segments.
 
-CREATE OR REPLACE FUNCTION pg_temp.us(t timestamptz) RETURNS bigint
+CREATE SCHEMA IF NOT EXISTS bench;
+
+CREATE OR REPLACE FUNCTION bench.us(t timestamptz) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT (extract(epoch FROM t) * 1000000)::bigint $$;
 
-CREATE OR REPLACE FUNCTION pg_temp.peer_report(as_of timestamptz, mode text DEFAULT 'nearest')
+CREATE OR REPLACE FUNCTION bench.peer_report(as_of timestamptz, mode text DEFAULT 'nearest')
 RETURNS TABLE (store_id text, uptime_last_hour numeric, uptime_last_day numeric,
                uptime_last_week numeric, downtime_last_hour numeric,
                downtime_last_day numeric, downtime_last_week numeric)
@@ -24,7 +26,7 @@ skip (store_id) AS (
             ORDER BY s.store_id LIMIT 1)
     FROM skip k WHERE k.store_id IS NOT NULL
 ),
-t AS (SELECT pg_temp.us(as_of) AS t, as_of - interval '168 hours' AS wstart),
+t AS (SELECT bench.us(as_of) AS t, as_of - interval '168 hours' AS wstart),
 -- Each store's polls: those in the week and all at the last instant before it.
 polls AS (
     SELECT k.store_id, p.ts, bool_and(p.status = 'active') AS active  -- inactive wins
@@ -47,8 +49,8 @@ segments AS (
              WHEN mode = 'previous' THEN at ELSE prev + (at - prev + 1) / 2 END AS lo,
         CASE WHEN next IS NULL THEN 9223372036854775807
              WHEN mode = 'previous' THEN next ELSE at + (next - at + 1) / 2 END AS hi
-    FROM (SELECT store_id, active, pg_temp.us(ts) AS at,
-                 pg_temp.us(lag(ts) OVER w) AS prev, pg_temp.us(lead(ts) OVER w) AS next
+    FROM (SELECT store_id, active, bench.us(ts) AS at,
+                 bench.us(lag(ts) OVER w) AS prev, bench.us(lead(ts) OVER w) AS next
           FROM polls WINDOW w AS (PARTITION BY store_id ORDER BY ts)) x
 ),
 active AS (
@@ -69,13 +71,13 @@ zone AS (
 -- hours in every zone storemon meets), merged into spans.
 hours_utc AS (
     SELECT z.name, h,
-           pg_temp.us(((h AT TIME ZONE z.name) AT TIME ZONE 'UTC')) - pg_temp.us(h) AS off
+           bench.us(((h AT TIME ZONE z.name) AT TIME ZONE 'UTC')) - bench.us(h) AS off
     FROM (SELECT DISTINCT name FROM zone) z, t,
          generate_series(date_trunc('hour', t.wstart), as_of, interval '1 hour') h
 ),
 spans AS (
-    SELECT name, off, greatest(min(pg_temp.us(h)), (SELECT t - 604800000000 + 1 FROM t)) AS lo,
-           least(max(pg_temp.us(h)) + 3600000000, (SELECT t + 1 FROM t)) AS hi
+    SELECT name, off, greatest(min(bench.us(h)), (SELECT t - 604800000000 + 1 FROM t)) AS lo,
+           least(max(bench.us(h)) + 3600000000, (SELECT t + 1 FROM t)) AS hi
     FROM (SELECT *, row_number() OVER (PARTITION BY name ORDER BY h)
                     - row_number() OVER (PARTITION BY name, off ORDER BY h) AS island
           FROM hours_utc) x
@@ -87,15 +89,15 @@ week AS (
     FROM menu_hours h,
     LATERAL (VALUES
         (CASE WHEN h.start_time_local < h.end_time_local THEN
-              int8range(h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.start_time_local::interval),
-                        h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.end_time_local::interval))
+              int8range(h.day_of_week * 86400000000 + bench.us('epoch'::timestamptz + h.start_time_local::interval),
+                        h.day_of_week * 86400000000 + bench.us('epoch'::timestamptz + h.end_time_local::interval))
               WHEN h.start_time_local = h.end_time_local THEN
               int8range(h.day_of_week * 86400000000, (h.day_of_week + 1) * 86400000000)
-              ELSE int8range(h.day_of_week * 86400000000 + pg_temp.us('epoch'::timestamptz + h.start_time_local::interval),
+              ELSE int8range(h.day_of_week * 86400000000 + bench.us('epoch'::timestamptz + h.start_time_local::interval),
                              (h.day_of_week + 1) * 86400000000) END),
         (CASE WHEN h.start_time_local > h.end_time_local THEN
               int8range(((h.day_of_week + 1) % 7) * 86400000000,
-                        ((h.day_of_week + 1) % 7) * 86400000000 + pg_temp.us('epoch'::timestamptz + h.end_time_local::interval)) END)
+                        ((h.day_of_week + 1) % 7) * 86400000000 + bench.us('epoch'::timestamptz + h.end_time_local::interval)) END)
     ) v (piece)
     WHERE piece IS NOT NULL
 ),
@@ -108,7 +110,7 @@ business AS (
     JOIN spans sp ON sp.name = z.name
     CROSS JOIN LATERAL (
         SELECT g AS w0 FROM generate_series(
-            pg_temp.us('2000-01-03 00:00+00') + floor((sp.lo + sp.off - pg_temp.us('2000-01-03 00:00+00')) / 604800000000.0)::bigint * 604800000000,
+            bench.us('2000-01-03 00:00+00') + floor((sp.lo + sp.off - bench.us('2000-01-03 00:00+00')) / 604800000000.0)::bigint * 604800000000,
             sp.hi + sp.off, 604800000000) g) wk
     JOIN (SELECT store_id, lower(piece) AS piece_lo, upper(piece) AS piece_hi FROM week) w
       ON w.store_id = z.store_id
