@@ -15,8 +15,9 @@ CREATE TABLE @extschema@.store_status (
     status        text NOT NULL CHECK (status IN ('active', 'inactive'))
 );
 COMMENT ON TABLE @extschema@.store_status IS 'One row per poll of a store: active or inactive at timestamp_utc.';
--- Per store, in time order: the report's one read of each store's week.
-CREATE INDEX store_status_store_time_idx ON @extschema@.store_status (store_id, timestamp_utc);
+-- Per store, in time order, with the status: the report reads each store's week
+-- from this index alone (index-only, see src/compute.c).
+CREATE INDEX store_status_store_time_idx ON @extschema@.store_status (store_id, timestamp_utc) INCLUDE (status);
 -- The latest poll: the default as_of.
 CREATE INDEX store_status_time_idx ON @extschema@.store_status (timestamp_utc);
 

@@ -15,6 +15,9 @@
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/visibilitymap.h"
+#include "storage/bufmgr.h"
+#include "access/itup.h"
 #include "access/tableam.h"
 #include "catalog/pg_collation_d.h"
 #include "executor/tuptable.h"
@@ -39,7 +42,16 @@ typedef struct IndexedScan
 	Relation		index;
 	IndexScanDesc	scan;
 	TupleTableSlot *slot;
+	Buffer			vmbuffer; /* visibility map page, for index-only reads */
 } IndexedScan;
+
+/* One entry of the (store_id, timestamp_utc) INCLUDE (status) index. */
+typedef struct PollEntry
+{
+	Datum		store; /* valid until the scan moves */
+	TimestampTz at;
+	bool		active;
+} PollEntry;
 
 typedef struct ComputeState
 {
@@ -127,11 +139,14 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int nkeys, Snapshot snapshot)
 	s->index = index_open(index, AccessShareLock);
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
 	s->slot = table_slot_create(s->heap, NULL);
+	s->vmbuffer = InvalidBuffer;
 }
 
 static void
 scan_close(IndexedScan *s)
 {
+	if (BufferIsValid(s->vmbuffer))
+		ReleaseBuffer(s->vmbuffer);
 	index_endscan(s->scan);
 	ExecDropSingleTupleTableSlot(s->slot);
 	index_close(s->index, AccessShareLock);
@@ -145,13 +160,48 @@ key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 						   PointerGetDatum(store));
 }
 
+static bool is_active(Datum status);
+
+/*
+ * The next visible poll of a store_status index scan, read like an
+ * index-only scan: the index holds every column the report needs, so the
+ * heap is visited only for pages the visibility map does not mark
+ * all-visible (recently written polls).  This is what keeps the read close
+ * to the cost of walking the index once.
+ */
+static bool
+next_poll(IndexedScan *s, ScanDirection dir, PollEntry *out)
+{
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(s->scan, dir)) != NULL)
+	{
+		bool isnull;
+
+		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
+		{
+			if (!index_fetch_heap(s->scan, s->slot))
+				continue; /* not visible to our snapshot */
+			out->store = slot_getattr(s->slot, STATUS_STORE, &isnull);
+			out->at = DatumGetTimestampTz(slot_getattr(s->slot, STATUS_TIME, &isnull));
+			out->active = is_active(slot_getattr(s->slot, STATUS_VALUE, &isnull));
+			return true;
+		}
+		out->store = index_getattr(s->scan->xs_itup, 1, s->scan->xs_itupdesc, &isnull);
+		out->at = DatumGetTimestampTz(index_getattr(s->scan->xs_itup, 2, s->scan->xs_itupdesc, &isnull));
+		out->active = is_active(index_getattr(s->scan->xs_itup, 3, s->scan->xs_itupdesc, &isnull));
+		return true;
+	}
+	return false;
+}
+
 /* Position on the first store after the current one; false at the end. */
 static bool
 advance_store(ComputeState *st)
 {
 	static text *empty = NULL;
 	ScanKeyData	 key;
-	bool		 isnull;
+	PollEntry	 entry;
 	text		*next;
 
 	if (empty == NULL)
@@ -164,10 +214,10 @@ advance_store(ComputeState *st)
 	else
 		key_store(&key, BTGreaterStrategyNumber, F_TEXT_GT, st->store);
 	index_rescan(st->next_store.scan, &key, 1, NULL, 0);
-	if (!index_getnext_slot(st->next_store.scan, ForwardScanDirection, st->next_store.slot))
+	if (!next_poll(&st->next_store, ForwardScanDirection, &entry))
 		return false;
-	next = DatumGetTextPCopy(slot_getattr(st->next_store.slot, STATUS_STORE, &isnull));
-	st->first_poll = DatumGetTimestampTz(slot_getattr(st->next_store.slot, STATUS_TIME, &isnull));
+	next = DatumGetTextPCopy(entry.store);
+	st->first_poll = entry.at;
 	if (st->store != NULL)
 		pfree(st->store);
 	st->store = next;
@@ -204,21 +254,22 @@ read_polls(ComputeState *st)
 	TimestampTz stop_at = 0;
 	bool		stopping = false;
 	int			n = 0;
+	PollEntry	entry;
 
 	key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
 						   F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
 	index_rescan(st->polls.scan, keys, 2, NULL, 0);
-	while (index_getnext_slot(st->polls.scan, BackwardScanDirection, st->polls.slot))
+
+	while (next_poll(&st->polls, BackwardScanDirection, &entry))
 	{
-		bool		isnull;
-		TimestampTz at = DatumGetTimestampTz(slot_getattr(st->polls.slot, STATUS_TIME, &isnull));
+		TimestampTz at = entry.at;
 
 		if (stopping && at != stop_at)
 			break;
 		reserve((void **)&st->poll_buf, &st->poll_cap, n + 1, sizeof(SmPoll));
 		st->poll_buf[n].at = at;
-		st->poll_buf[n].active = is_active(slot_getattr(st->polls.slot, STATUS_VALUE, &isnull));
+		st->poll_buf[n].active = entry.active;
 		n++;
 		if (!stopping && at <= window_start)
 		{
@@ -351,6 +402,8 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
 	st.mode = mode;
 	scan_open(&st.next_store, cat.store_status, cat.store_status_store_time_idx, 1, snapshot);
 	scan_open(&st.polls, cat.store_status, cat.store_status_store_time_idx, 2, snapshot);
+	st.next_store.scan->xs_want_itup = true; /* read by next_poll, index-only */
+	st.polls.scan->xs_want_itup = true;
 	scan_open(&st.hours, cat.menu_hours, cat.menu_hours_store_idx, 1, snapshot);
 	scan_open(&st.zone, cat.timezones, cat.timezones_pkey, 1, snapshot);
 	(void)sm_zone_default(); /* load the zone list before the loop */
