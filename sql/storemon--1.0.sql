@@ -204,6 +204,30 @@ BEGIN
 END
 $$;
 
+-- Run the bulk INSERT of a staged file; if a cast fails, name the row:
+-- casts is a list of {column, column name, type} the INSERT casts to.
+CREATE FUNCTION @extschema@.storemon_stage_insert(file text, stage text, insert_sql text, casts text[])
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+    c text[];
+BEGIN
+    BEGIN
+        EXECUTE insert_sql;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR data_exception THEN
+        FOREACH c SLICE 1 IN ARRAY casts LOOP
+            PERFORM @extschema@.storemon_stage_find_bad_cast(file, stage, c[1], c[2], c[3]);
+        END LOOP;
+        RAISE;
+    END;
+    RETURN n;
+END
+$$;
+
 CREATE FUNCTION @extschema@.storemon_load_staged(
     status_file text DEFAULT NULL, status_header text[] DEFAULT NULL,
     hours_file  text DEFAULT NULL, hours_header  text[] DEFAULT NULL,
@@ -233,16 +257,11 @@ BEGIN
                  WHEN %3$I !~* %4$L
                      THEN format('timestamp_utc %%L is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', %3$I)
             END$f$, sid, a, b, ts_re));
-        BEGIN
-            EXECUTE format('INSERT INTO @extschema@.store_status (store_id, timestamp_utc, status)
-                            SELECT btrim(%I), btrim(%I)::timestamptz, lower(btrim(%I))
-                            FROM pg_temp.storemon_stage_status', sid, b, a);
-            GET DIAGNOSTICS n = ROW_COUNT;
-        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR data_exception THEN
-            PERFORM @extschema@.storemon_stage_find_bad_cast(status_file, 'storemon_stage_status',
-                                                             b, 'timestamp_utc', 'timestamptz');
-            RAISE;
-        END;
+        n := @extschema@.storemon_stage_insert(status_file, 'storemon_stage_status',
+            format('INSERT INTO @extschema@.store_status (store_id, timestamp_utc, status)
+                    SELECT btrim(%I), btrim(%I)::timestamptz, lower(btrim(%I))
+                    FROM pg_temp.storemon_stage_status', sid, b, a),
+            ARRAY[[b, 'timestamp_utc', 'timestamptz']]);
         RETURN QUERY SELECT 'store_status'::text, n, 'appended'::text;
     END IF;
 
@@ -261,18 +280,11 @@ BEGIN
                      THEN format('end_time_local %%L is not a time 00:00:00 to 24:00:00', %4$I)
             END$f$, sid, a, b, c, time_re));
         DELETE FROM @extschema@.menu_hours;
-        BEGIN
-            EXECUTE format('INSERT INTO @extschema@.menu_hours
-                            SELECT btrim(%I), btrim(%I)::smallint, btrim(%I)::time, btrim(%I)::time
-                            FROM pg_temp.storemon_stage_hours', sid, a, b, c);
-            GET DIAGNOSTICS n = ROW_COUNT;
-        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR data_exception THEN
-            PERFORM @extschema@.storemon_stage_find_bad_cast(hours_file, 'storemon_stage_hours',
-                                                             b, 'start_time_local', 'time');
-            PERFORM @extschema@.storemon_stage_find_bad_cast(hours_file, 'storemon_stage_hours',
-                                                             c, 'end_time_local', 'time');
-            RAISE;
-        END;
+        n := @extschema@.storemon_stage_insert(hours_file, 'storemon_stage_hours',
+            format('INSERT INTO @extschema@.menu_hours
+                    SELECT btrim(%I), btrim(%I)::smallint, btrim(%I)::time, btrim(%I)::time
+                    FROM pg_temp.storemon_stage_hours', sid, a, b, c),
+            ARRAY[[b, 'start_time_local', 'time'], [c, 'end_time_local', 'time']]);
         RETURN QUERY SELECT 'menu_hours'::text, n, 'replaced'::text;
     END IF;
 
