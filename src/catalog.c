@@ -19,15 +19,14 @@
 Oid
 sm_extension_schema(void)
 {
-	Oid			ext = get_extension_oid("storemon", false);
-	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	Oid ext = get_extension_oid("storemon", false);
+	Relation rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyData key;
 	SysScanDesc scan;
-	HeapTuple	tuple;
-	Oid			schema = InvalidOid;
+	HeapTuple tuple;
+	Oid schema = InvalidOid;
 
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tuple = systable_getnext(scan);
 	if (HeapTupleIsValid(tuple))
@@ -46,10 +45,10 @@ relation_in(Oid schema, const char *name)
 
 	if (!OidIsValid(relid))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-						errmsg("storemon: relation \"%s.%s\" is missing", get_namespace_name(schema),
-							   name),
-						errhint("Reinstall the extension: DROP EXTENSION storemon; CREATE "
-								"EXTENSION storemon.")));
+		                errmsg("storemon: relation \"%s.%s\" is missing",
+		                       get_namespace_name(schema), name),
+		                errhint("Reinstall the extension: DROP EXTENSION storemon; CREATE "
+		                        "EXTENSION storemon.")));
 	return relid;
 }
 

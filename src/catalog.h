@@ -15,7 +15,7 @@ typedef struct SmCatalog
 	Oid schema;
 	Oid store_status;
 	Oid store_status_store_time_idx; /* (store_id, timestamp_utc): per-store, in time order */
-	Oid store_status_time_idx;		 /* (timestamp_utc): the default as_of */
+	Oid store_status_time_idx;       /* (timestamp_utc): the default as_of */
 	Oid menu_hours;
 	Oid menu_hours_store_idx;
 	Oid timezones;

@@ -38,49 +38,49 @@
 /* One relation read through one of its indexes. */
 typedef struct IndexedScan
 {
-	Relation		heap;
-	Relation		index;
-	IndexScanDesc	scan;
+	Relation heap;
+	Relation index;
+	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	Buffer			vmbuffer; /* visibility map page, for index-only reads */
+	Buffer vmbuffer; /* visibility map page, for index-only reads */
 } IndexedScan;
 
 /* One entry of the (store_id, timestamp_utc) INCLUDE (status) index. */
 typedef struct PollEntry
 {
-	Datum		store; /* valid until the scan moves */
+	Datum store; /* valid until the scan moves */
 	TimestampTz at;
-	bool		active;
+	bool active;
 } PollEntry;
 
 typedef struct ComputeState
 {
 	TimestampTz as_of;
-	SmMode		mode;
+	SmMode mode;
 	IndexedScan next_store; /* store_status by (store_id, time): the next store */
-	IndexedScan polls;		/* the same index, backward through one store */
-	IndexedScan hours;		/* menu_hours by store_id */
-	IndexedScan zone;		/* timezones by store_id */
-	text	   *store;		/* the current store id */
+	IndexedScan polls;      /* the same index, backward through one store */
+	IndexedScan hours;      /* menu_hours by store_id */
+	IndexedScan zone;       /* timezones by store_id */
+	text *store;            /* the current store id */
 	TimestampTz first_poll; /* its earliest poll */
-	SmPoll	   *poll_buf;
-	int			poll_cap;
+	SmPoll *poll_buf;
+	int poll_cap;
 	SmHoursRow *hours_buf;
-	int			hours_cap;
+	int hours_cap;
 	SmOffsetSpan *span_buf;
-	int			  span_cap;
-	SmScratch	  scratch;
+	int span_cap;
+	SmScratch scratch;
 } ComputeState;
 
 /* Column numbers, fixed by storemon--1.0.sql. */
 #define STATUS_STORE 1
-#define STATUS_TIME	 2
+#define STATUS_TIME  2
 #define STATUS_VALUE 3
-#define HOURS_STORE	 1
-#define HOURS_DAY	 2
-#define HOURS_START	 3
-#define HOURS_END	 4
-#define ZONE_NAME	 2
+#define HOURS_STORE  1
+#define HOURS_DAY    2
+#define HOURS_START  3
+#define HOURS_END    4
+#define ZONE_NAME    2
 
 void (*sm_progress_hook)(void *arg, int64 done, int64 total) = NULL;
 
@@ -102,16 +102,16 @@ sm_parse_mode(text *mode)
 
 	if (mode == NULL)
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						errmsg("storemon: interpolation mode must not be NULL"),
-						errhint("Accepted modes: nearest, previous.")));
+		                errmsg("storemon: interpolation mode must not be NULL"),
+		                errhint("Accepted modes: nearest, previous.")));
 	name = text_to_cstring(mode);
 	if (strcmp(name, "nearest") == 0)
 		return SM_NEAREST;
 	if (strcmp(name, "previous") == 0)
 		return SM_PREVIOUS;
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					errmsg("storemon: unknown interpolation mode \"%s\"", name),
-					errhint("Accepted modes: nearest, previous.")));
+	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
+	                errhint("Accepted modes: nearest, previous.")));
 	return SM_NEAREST; /* not reached */
 }
 
@@ -126,10 +126,10 @@ sm_check_as_of(TimestampTz as_of)
 {
 	if (TIMESTAMP_NOT_FINITE(as_of))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("storemon: as_of must be a finite timestamp, not %s",
-							   TIMESTAMP_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
-						errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
-								"for the latest poll.")));
+		                errmsg("storemon: as_of must be a finite timestamp, not %s",
+		                       TIMESTAMP_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
+		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
+		                        "for the latest poll.")));
 }
 
 static void
@@ -157,7 +157,7 @@ static void
 key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 {
 	ScanKeyEntryInitialize(key, 0, 1, strategy, InvalidOid, C_COLLATION_OID, proc,
-						   PointerGetDatum(store));
+	                       PointerGetDatum(store));
 }
 
 static bool is_active(Datum status);
@@ -188,7 +188,8 @@ next_poll(IndexedScan *s, ScanDirection dir, PollEntry *out)
 			return true;
 		}
 		out->store = index_getattr(s->scan->xs_itup, 1, s->scan->xs_itupdesc, &isnull);
-		out->at = DatumGetTimestampTz(index_getattr(s->scan->xs_itup, 2, s->scan->xs_itupdesc, &isnull));
+		out->at =
+		    DatumGetTimestampTz(index_getattr(s->scan->xs_itup, 2, s->scan->xs_itupdesc, &isnull));
 		out->active = is_active(index_getattr(s->scan->xs_itup, 3, s->scan->xs_itupdesc, &isnull));
 		return true;
 	}
@@ -200,9 +201,9 @@ static bool
 advance_store(ComputeState *st)
 {
 	static text *empty = NULL;
-	ScanKeyData	 key;
-	PollEntry	 entry;
-	text		*next;
+	ScanKeyData key;
+	PollEntry entry;
+	text *next;
 
 	if (empty == NULL)
 		empty = (text *)MemoryContextAllocZero(TopMemoryContext, VARHDRSZ);
@@ -252,13 +253,13 @@ read_polls(ComputeState *st)
 	ScanKeyData keys[2];
 	TimestampTz window_start = st->as_of - SM_USECS_PER_WEEK;
 	TimestampTz stop_at = 0;
-	bool		stopping = false;
-	int			n = 0;
-	PollEntry	entry;
+	bool stopping = false;
+	int n = 0;
+	PollEntry entry;
 
 	key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
-						   F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
+	                       F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
 	index_rescan(st->polls.scan, keys, 2, NULL, 0);
 
 	while (next_poll(&st->polls, BackwardScanDirection, &entry))
@@ -291,7 +292,7 @@ static int
 read_hours(ComputeState *st)
 {
 	ScanKeyData key;
-	int			n = 0;
+	int n = 0;
 
 	key_store(&key, BTEqualStrategyNumber, F_TEXTEQ, st->store);
 	index_rescan(st->hours.scan, &key, 1, NULL, 0);
@@ -302,7 +303,7 @@ read_hours(ComputeState *st)
 		reserve((void **)&st->hours_buf, &st->hours_cap, n + 1, sizeof(SmHoursRow));
 		st->hours_buf[n].day = DatumGetInt16(slot_getattr(st->hours.slot, HOURS_DAY, &isnull));
 		st->hours_buf[n].start_us =
-			DatumGetTimeADT(slot_getattr(st->hours.slot, HOURS_START, &isnull));
+		    DatumGetTimeADT(slot_getattr(st->hours.slot, HOURS_START, &isnull));
 		st->hours_buf[n].end_us = DatumGetTimeADT(slot_getattr(st->hours.slot, HOURS_END, &isnull));
 		n++;
 	}
@@ -313,13 +314,13 @@ static pg_tz *
 read_zone(ComputeState *st)
 {
 	ScanKeyData key;
-	pg_tz	   *tz = NULL;
+	pg_tz *tz = NULL;
 
 	key_store(&key, BTEqualStrategyNumber, F_TEXTEQ, st->store);
 	index_rescan(st->zone.scan, &key, 1, NULL, 0);
 	if (index_getnext_slot(st->zone.scan, ForwardScanDirection, st->zone.slot))
 	{
-		bool  isnull;
+		bool isnull;
 		Datum name = slot_getattr(st->zone.slot, ZONE_NAME, &isnull);
 
 		if (!isnull)
@@ -336,7 +337,7 @@ static int
 read_spans(ComputeState *st, pg_tz *tz)
 {
 	SmInterval window = sm_week_window(st->as_of);
-	int		   n = sm_zone_spans(tz, window, st->span_buf, st->span_cap);
+	int n = sm_zone_spans(tz, window, st->span_buf, st->span_cap);
 
 	if (n > st->span_cap)
 	{
@@ -350,7 +351,7 @@ static void
 compute_store(ComputeState *st, const SmReportSink *sink)
 {
 	SmStoreInput in;
-	SmFigures	 figures;
+	SmFigures figures;
 
 	in.npolls = read_polls(st);
 	if (in.npolls == 0)
@@ -386,14 +387,14 @@ count_stores(ComputeState *st)
 void
 sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
 {
-	SmCatalog	  cat;
-	ComputeState  st = {0};
-	Snapshot	  snapshot = GetActiveSnapshot();
-	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "storemon compute",
-											  ALLOCSET_DEFAULT_SIZES);
+	SmCatalog cat;
+	ComputeState st = {0};
+	Snapshot snapshot = GetActiveSnapshot();
+	MemoryContext cxt =
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon compute", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int64		  done = 0;
-	int64		  total = 0;
+	int64 done = 0;
+	int64 total = 0;
 
 	sm_check_as_of(as_of);
 	sm_catalog_lookup(&cat);
@@ -437,9 +438,9 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
 bool
 sm_default_as_of(TimestampTz *as_of)
 {
-	SmCatalog	cat;
+	SmCatalog cat;
 	IndexedScan s;
-	bool		found;
+	bool found;
 
 	sm_catalog_lookup(&cat);
 	scan_open(&s, cat.store_status, cat.store_status_time_idx, 0, GetActiveSnapshot());

@@ -28,8 +28,8 @@ PG_FUNCTION_INFO_V1(storemon_default_as_of);
 typedef struct TupleSink
 {
 	ReturnSetInfo *rsinfo;
-	bool		   exact;
-	MemoryContext  row_context; /* reset after every row */
+	bool exact;
+	MemoryContext row_context; /* reset after every row */
 } TupleSink;
 
 /* Output column order of the CSV header in SPEC.md: uptimes, then downtimes. */
@@ -43,18 +43,18 @@ figure_datum(int64 us, SmWindow w, bool exact)
 	if (exact)
 		return Int64GetDatum(us);
 	sm_format_hundredths(
-		sm_round_hundredths(us, w == SM_LAST_HOUR ? SM_USECS_PER_MIN : SM_USECS_PER_HOUR), buf);
+	    sm_round_hundredths(us, w == SM_LAST_HOUR ? SM_USECS_PER_MIN : SM_USECS_PER_HOUR), buf);
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
-							   Int32GetDatum(-1));
+	                           Int32GetDatum(-1));
 }
 
 static void
 put_row(void *arg, text *store_id, const SmFigures *figures)
 {
-	TupleSink	 *sink = arg;
+	TupleSink *sink = arg;
 	MemoryContext old = MemoryContextSwitchTo(sink->row_context);
-	Datum		  values[1 + 2 * SM_NWINDOWS];
-	bool		  nulls[1 + 2 * SM_NWINDOWS] = {0};
+	Datum values[1 + 2 * SM_NWINDOWS];
+	bool nulls[1 + 2 * SM_NWINDOWS] = {0};
 
 	values[0] = PointerGetDatum(store_id);
 	for (int i = 0; i < SM_NWINDOWS; i++)
@@ -72,16 +72,16 @@ put_row(void *arg, text *store_id, const SmFigures *figures)
 static Datum
 compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 {
-	TupleSink	 sink;
+	TupleSink sink;
 	SmReportSink report_sink = {put_row, sm_progress_hook, &sink};
-	SmMode		 mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	TimestampTz	 as_of;
+	SmMode mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	TimestampTz as_of;
 
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
 	sink.exact = exact;
 	sink.row_context =
-		AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
 	if (!PG_ARGISNULL(0))
 		as_of = PG_GETARG_TIMESTAMPTZ(0);
 	else if (!sm_default_as_of(&as_of))

@@ -37,7 +37,7 @@ handover(int64_t a, int64_t b, SmMode mode)
 int
 sm_status_segments(const SmPoll *polls, int n, SmMode mode, SmSegment *out)
 {
-	int		count = 0;
+	int count = 0;
 	int64_t lo = SM_TIME_MIN;
 
 	for (int i = 0; i < n; i++)

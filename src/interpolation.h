@@ -21,7 +21,7 @@ typedef enum SmMode
 typedef struct SmPoll
 {
 	int64_t at;
-	bool	active;
+	bool active;
 } SmPoll;
 
 /* [lo, hi) has one status; the first lo is SM_TIME_MIN, the last hi SM_TIME_MAX. */
@@ -29,7 +29,7 @@ typedef struct SmSegment
 {
 	int64_t lo;
 	int64_t hi;
-	bool	active;
+	bool active;
 } SmSegment;
 
 /*

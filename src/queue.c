@@ -39,66 +39,65 @@ sm_uuid_text(const pg_uuid_t *id)
 void
 sm_queue_lock(void)
 {
-	Oid	  types[2] = {INT4OID, INT4OID};
+	Oid types[2] = {INT4OID, INT4OID};
 	Datum values[2] = {Int32GetDatum(SM_SLOT_LOCK_KEY), Int32GetDatum(-1)};
 
 	spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", 2, types,
-									values, NULL, false, 0),
-			  SPI_OK_SELECT, "locking the queue");
+	                                values, NULL, false, 0),
+	          SPI_OK_SELECT, "locking the queue");
 }
 
 uint64
 sm_queue_recover(int max_attempts)
 {
-	Oid	  types[1] = {INT4OID};
+	Oid types[1] = {INT4OID};
 	Datum values[1] = {Int32GetDatum(max_attempts)};
 	char *sql = psprintf(
-		"UPDATE %s r SET "
-		"  status = CASE WHEN r.attempts >= $1 THEN 'Failed' ELSE 'Queued' END, "
-		"  error = CASE WHEN r.attempts >= $1 THEN format('gave up after %%s attempt(s): the "
-		"worker computing it stopped (crash, kill or server restart)', r.attempts) END, "
-		"  finished_at = CASE WHEN r.attempts >= $1 THEN clock_timestamp() END, "
-		"  worker_pid = NULL, worker_started = NULL "
-		"WHERE r.status = 'Running' AND NOT EXISTS ("
-		"  SELECT 1 FROM pg_catalog.pg_stat_activity a "
-		"  WHERE a.pid = r.worker_pid AND a.backend_start = r.worker_started)",
-		reports_table("reports"));
+	    "UPDATE %s r SET "
+	    "  status = CASE WHEN r.attempts >= $1 THEN 'Failed' ELSE 'Queued' END, "
+	    "  error = CASE WHEN r.attempts >= $1 THEN format('gave up after %%s attempt(s): the "
+	    "worker computing it stopped (crash, kill or server restart)', r.attempts) END, "
+	    "  finished_at = CASE WHEN r.attempts >= $1 THEN clock_timestamp() END, "
+	    "  worker_pid = NULL, worker_started = NULL "
+	    "WHERE r.status = 'Running' AND NOT EXISTS ("
+	    "  SELECT 1 FROM pg_catalog.pg_stat_activity a "
+	    "  WHERE a.pid = r.worker_pid AND a.backend_start = r.worker_started)",
+	    reports_table("reports"));
 
 	spi_check(SPI_execute_with_args(sql, 1, types, values, NULL, false, 0), SPI_OK_UPDATE,
-			  "recovering orphaned reports");
+	          "recovering orphaned reports");
 	return SPI_processed;
 }
 
 bool
 sm_queue_claim(SmClaim *claim)
 {
-	Oid	  types[1] = {TIMESTAMPTZOID};
+	Oid types[1] = {TIMESTAMPTZOID};
 	Datum values[1] = {TimestampTzGetDatum(MyStartTimestamp)};
-	char *sql = psprintf(
-		"UPDATE %s r SET status = 'Running', started_at = clock_timestamp(), "
-		"  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
-		"  worker_started = $1, error = NULL "
-		"WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
-		"              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-		"RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts",
-		reports_table("reports"), reports_table("reports"));
-	bool  isnull;
+	char *sql = psprintf("UPDATE %s r SET status = 'Running', started_at = clock_timestamp(), "
+	                     "  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
+	                     "  worker_started = $1, error = NULL "
+	                     "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
+	                     "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	                     "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts",
+	                     reports_table("reports"), reports_table("reports"));
+	bool isnull;
 	char *mode;
 
-	spi_check(SPI_execute_with_args(sql, 1, types, values, NULL, false, 1),
-			  SPI_OK_UPDATE_RETURNING, "claiming a report");
+	spi_check(SPI_execute_with_args(sql, 1, types, values, NULL, false, 1), SPI_OK_UPDATE_RETURNING,
+	          "claiming a report");
 	if (SPI_processed == 0)
 		return false;
 	memcpy(&claim->id,
-		   DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-		   sizeof(pg_uuid_t));
+	       DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+	       sizeof(pg_uuid_t));
 	claim->as_of = DatumGetTimestampTz(
-		SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	    SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	claim->as_of_given = !isnull;
 	mode = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	strlcpy(claim->interpolation, mode, sizeof(claim->interpolation));
-	claim->attempts = DatumGetInt32(
-		SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	claim->attempts =
+	    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 	return true;
 }
 
@@ -106,22 +105,22 @@ void
 sm_queue_complete(const SmClaim *claim)
 {
 	TimestampTz as_of = claim->as_of;
-	bool		have_as_of = claim->as_of_given || sm_default_as_of(&as_of);
-	Oid			types[3] = {UUIDOID, TIMESTAMPTZOID, TEXTOID};
-	Datum		values[3] = {UUIDPGetDatum(&claim->id), TimestampTzGetDatum(as_of),
-							 CStringGetTextDatum(claim->interpolation)};
-	char		nulls[3] = {' ', have_as_of ? ' ' : 'n', ' '};
-	uint64		stores = 0;
+	bool have_as_of = claim->as_of_given || sm_default_as_of(&as_of);
+	Oid types[3] = {UUIDOID, TIMESTAMPTZOID, TEXTOID};
+	Datum values[3] = {UUIDPGetDatum(&claim->id), TimestampTzGetDatum(as_of),
+	                   CStringGetTextDatum(claim->interpolation)};
+	char nulls[3] = {' ', have_as_of ? ' ' : 'n', ' '};
+	uint64 stores = 0;
 
 	if (have_as_of)
 	{
 		/* One statement, so the rows come straight from the executor. */
 		char *sql = psprintf("INSERT INTO %s SELECT $1, c.* FROM %s.storemon_compute($2, $3) c",
-							 reports_table("report_rows"),
-							 quote_identifier(get_namespace_name(sm_extension_schema())));
+		                     reports_table("report_rows"),
+		                     quote_identifier(get_namespace_name(sm_extension_schema())));
 
 		spi_check(SPI_execute_with_args(sql, 3, types, values, nulls, false, 0), SPI_OK_INSERT,
-				  "storing the report rows");
+		          "storing the report rows");
 		stores = SPI_processed;
 	}
 	values[1] = TimestampTzGetDatum(as_of);
@@ -129,24 +128,23 @@ sm_queue_complete(const SmClaim *claim)
 	types[2] = INT8OID;
 	nulls[2] = ' ';
 	spi_check(SPI_execute_with_args(
-				  psprintf("UPDATE %s SET status = 'Complete', as_of = $2, "
-						   "finished_at = clock_timestamp(), stores_done = $3, stores_total = $3 "
-						   "WHERE id = $1",
-						   reports_table("reports")),
-				  3, types, values, nulls, false, 0),
-			  SPI_OK_UPDATE, "completing the report");
+	              psprintf("UPDATE %s SET status = 'Complete', as_of = $2, "
+	                       "finished_at = clock_timestamp(), stores_done = $3, stores_total = $3 "
+	                       "WHERE id = $1",
+	                       reports_table("reports")),
+	              3, types, values, nulls, false, 0),
+	          SPI_OK_UPDATE, "completing the report");
 }
 
 void
 sm_queue_fail(const pg_uuid_t *id, const char *message)
 {
-	Oid	  types[2] = {UUIDOID, TEXTOID};
+	Oid types[2] = {UUIDOID, TEXTOID};
 	Datum values[2] = {UUIDPGetDatum(id), CStringGetTextDatum(message)};
 
-	spi_check(SPI_execute_with_args(
-				  psprintf("UPDATE %s SET status = 'Failed', error = $2, "
-						   "finished_at = clock_timestamp() WHERE id = $1",
-						   reports_table("reports")),
-				  2, types, values, NULL, false, 0),
-			  SPI_OK_UPDATE, "marking the report failed");
+	spi_check(SPI_execute_with_args(psprintf("UPDATE %s SET status = 'Failed', error = $2, "
+	                                         "finished_at = clock_timestamp() WHERE id = $1",
+	                                         reports_table("reports")),
+	                                2, types, values, NULL, false, 0),
+	          SPI_OK_UPDATE, "marking the report failed");
 }

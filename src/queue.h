@@ -16,11 +16,11 @@
 
 typedef struct SmClaim
 {
-	pg_uuid_t	id;
-	bool		as_of_given;
+	pg_uuid_t id;
+	bool as_of_given;
 	TimestampTz as_of;
-	char		interpolation[16];
-	int			attempts;
+	char interpolation[16];
+	int attempts;
 } SmClaim;
 
 /*

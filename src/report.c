@@ -22,7 +22,7 @@ sm_week_window(int64_t as_of)
  */
 static void
 add_by_status(int64_t lo, int64_t hi, const SmSegment *segments, int nsegments, int *seg,
-			  int64_t *up, int64_t *down)
+              int64_t *up, int64_t *down)
 {
 	while (*seg < nsegments && segments[*seg].hi <= lo)
 		(*seg)++;
@@ -40,13 +40,13 @@ add_by_status(int64_t lo, int64_t hi, const SmSegment *segments, int nsegments, 
 
 void
 sm_window_figures(const SmInterval *business, int nbusiness, const SmSegment *segments,
-				  int nsegments, int64_t as_of, SmFigures *out)
+                  int nsegments, int64_t as_of, SmFigures *out)
 {
 	for (int w = 0; w < SM_NWINDOWS; w++)
 	{
 		int64_t wlo = as_of - sm_window_us[w] + 1;
 		int64_t whi = as_of + 1;
-		int		seg = 0;
+		int seg = 0;
 
 		out->up_us[w] = 0;
 		out->down_us[w] = 0;
@@ -56,8 +56,7 @@ sm_window_figures(const SmInterval *business, int nbusiness, const SmSegment *se
 			int64_t hi = business[i].hi < whi ? business[i].hi : whi;
 
 			if (lo < hi)
-				add_by_status(lo, hi, segments, nsegments, &seg, &out->up_us[w],
-							  &out->down_us[w]);
+				add_by_status(lo, hi, segments, nsegments, &seg, &out->up_us[w], &out->down_us[w]);
 		}
 	}
 }
@@ -78,17 +77,17 @@ void
 sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out)
 {
 	SmWeekTemplate week;
-	int			   npolls;
-	int			   nsegments;
-	int			   nbusiness;
+	int npolls;
+	int nsegments;
+	int nbusiness;
 
 	reserve((void **)&scratch->week, &scratch->week_cap, sm_week_capacity(in->nhours) + 1,
-			sizeof(SmInterval));
+	        sizeof(SmInterval));
 	week.iv = scratch->week;
 	sm_week_build(in->hours, in->nhours, &week);
 
 	reserve((void **)&scratch->business, &scratch->business_cap,
-			sm_business_capacity(&week, in->spans, in->nspans) + 1, sizeof(SmInterval));
+	        sm_business_capacity(&week, in->spans, in->nspans) + 1, sizeof(SmInterval));
 	nbusiness = sm_business_intervals(&week, in->spans, in->nspans, scratch->business);
 
 	npolls = sm_polls_dedupe(in->polls, in->npolls);
@@ -114,5 +113,5 @@ sm_format_hundredths(int64_t hundredths, char *buf)
 	int64_t a = hundredths < 0 ? -hundredths : hundredths;
 
 	snprintf(buf, 24, "%s%lld.%02lld", hundredths < 0 ? "-" : "", (long long)(a / 100),
-			 (long long)(a % 100));
+	         (long long)(a % 100));
 }

@@ -30,25 +30,25 @@ typedef struct SmFigures
 /* What one store's computation reads. */
 typedef struct SmStoreInput
 {
-	SmPoll			   *polls; /* sorted by time, duplicates allowed; reordered in place */
-	int					npolls; /* >= 1 */
-	const SmHoursRow   *hours;
-	int					nhours;
+	SmPoll *polls; /* sorted by time, duplicates allowed; reordered in place */
+	int npolls;    /* >= 1 */
+	const SmHoursRow *hours;
+	int nhours;
 	const SmOffsetSpan *spans; /* sorted, contiguous, covering sm_week_window(as_of) */
-	int					nspans;
-	int64_t				as_of;
-	SmMode				mode;
+	int nspans;
+	int64_t as_of;
+	SmMode mode;
 } SmStoreInput;
 
 /* Arrays reused from store to store so the hot loop allocates nothing. */
 typedef struct SmScratch
 {
 	SmInterval *week;
-	int			week_cap;
+	int week_cap;
 	SmInterval *business;
-	int			business_cap;
-	SmSegment  *segments;
-	int			segments_cap;
+	int business_cap;
+	SmSegment *segments;
+	int segments_cap;
 } SmScratch;
 
 /* The instants of the longest window, (T - 168 h, T], as [lo, hi). */
@@ -56,7 +56,7 @@ extern SmInterval sm_week_window(int64_t as_of);
 
 /* Figures of the windows ending at as_of from open intervals and status segments. */
 extern void sm_window_figures(const SmInterval *business, int nbusiness, const SmSegment *segments,
-							  int nsegments, int64_t as_of, SmFigures *out);
+                              int nsegments, int64_t as_of, SmFigures *out);
 
 /* All of it for one store. */
 extern void sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out);

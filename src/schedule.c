@@ -86,7 +86,7 @@ static int64_t
 week_start(int64_t local)
 {
 	return sm_floor_div(local - SM_FIRST_MONDAY_US, SM_USECS_PER_WEEK) * SM_USECS_PER_WEEK +
-		   SM_FIRST_MONDAY_US;
+	       SM_FIRST_MONDAY_US;
 }
 
 int
@@ -108,7 +108,7 @@ sm_business_capacity(const SmWeekTemplate *week, const SmOffsetSpan *spans, int 
 
 int
 sm_business_intervals(const SmWeekTemplate *week, const SmOffsetSpan *spans, int nspans,
-					  SmInterval *out)
+                      SmInterval *out)
 {
 	int n = 0;
 

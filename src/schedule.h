@@ -16,7 +16,7 @@
 /* One menu_hours row; times are microseconds after local midnight, 0..24h. */
 typedef struct SmHoursRow
 {
-	int		day; /* 0 = Monday ... 6 = Sunday */
+	int day; /* 0 = Monday ... 6 = Sunday */
 	int64_t start_us;
 	int64_t end_us;
 } SmHoursRow;
@@ -35,8 +35,8 @@ typedef struct SmOffsetSpan
  */
 typedef struct SmWeekTemplate
 {
-	bool		always_open;
-	int			count;
+	bool always_open;
+	int count;
 	SmInterval *iv; /* capacity: 2 * nrows */
 } SmWeekTemplate;
 
@@ -47,14 +47,13 @@ extern int sm_week_capacity(int nrows);
 extern void sm_week_build(const SmHoursRow *rows, int nrows, SmWeekTemplate *week);
 
 /* Upper bound of the intervals sm_business_intervals writes. */
-extern int sm_business_capacity(const SmWeekTemplate *week, const SmOffsetSpan *spans,
-								int nspans);
+extern int sm_business_capacity(const SmWeekTemplate *week, const SmOffsetSpan *spans, int nspans);
 
 /*
  * Write the open intervals (UTC, sorted, disjoint, touching ones merged)
  * inside the spans, which must be sorted and contiguous.  Returns the count.
  */
-extern int sm_business_intervals(const SmWeekTemplate *week, const SmOffsetSpan *spans,
-								 int nspans, SmInterval *out);
+extern int sm_business_intervals(const SmWeekTemplate *week, const SmOffsetSpan *spans, int nspans,
+                                 SmInterval *out);
 
 #endif /* SM_SCHEDULE_H */

@@ -22,23 +22,22 @@ void
 _PG_init(void)
 {
 	DefineCustomIntVariable(
-		"storemon.max_parallel_reports", "Reports computed at once in one database.",
-		"Each runs in its own background worker; they take requests in queue order.",
-		&sm_max_parallel_reports, 1, 1, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	    "storemon.max_parallel_reports", "Reports computed at once in one database.",
+	    "Each runs in its own background worker; they take requests in queue order.",
+	    &sm_max_parallel_reports, 1, 1, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
-		"storemon.max_attempts", "Times a report is started before it is marked Failed.",
-		"A report whose worker stopped (crash, kill, restart) is queued again until then.",
-		&sm_max_attempts, 3, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("storemon.naptime",
-							"How long an idle report worker sleeps between looks at the queue.",
-							"New requests wake it at once; this bounds how late a request left "
-							"by a stopped worker is picked up again.",
-							&sm_naptime_ms, 5000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL,
-							NULL, NULL);
+	    "storemon.max_attempts", "Times a report is started before it is marked Failed.",
+	    "A report whose worker stopped (crash, kill, restart) is queued again until then.",
+	    &sm_max_attempts, 3, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.naptime", "How long an idle report worker sleeps between looks at the queue.",
+	    "New requests wake it at once; this bounds how late a request left "
+	    "by a stopped worker is picked up again.",
+	    &sm_naptime_ms, 5000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable("storemon.launcher_naptime",
-							"How often the launcher looks for databases without a report worker.",
-							NULL, &sm_launcher_naptime_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S,
-							NULL, NULL, NULL);
+	                        "How often the launcher looks for databases without a report worker.",
+	                        NULL, &sm_launcher_naptime_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S,
+	                        NULL, NULL, NULL);
 	MarkGUCPrefixReserved("storemon");
 
 	if (process_shared_preload_libraries_in_progress)

@@ -80,8 +80,8 @@ sm_launcher_register(void)
 
 static bool wake_pending = false;
 static bool wake_callback_registered = false;
-static int	wake_npids = 0;
-static int	wake_pids[SM_MAX_SLOTS];
+static int wake_npids = 0;
+static int wake_pids[SM_MAX_SLOTS];
 
 static void
 wake_at_commit(XactEvent event, void *arg)
@@ -101,34 +101,34 @@ wake_at_commit(XactEvent event, void *arg)
 			if (!start_db_worker(MyDatabaseId, NULL))
 			{
 				ereport(WARNING, (errmsg("storemon: no background worker slot is free to "
-										 "compute reports; requests stay queued"),
-								  errhint("Raise max_worker_processes.")));
+				                         "compute reports; requests stay queued"),
+				                  errhint("Raise max_worker_processes.")));
 				break;
 			}
 	}
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 		wake_pending = false;
 }
 
 void
 sm_worker_wake_at_commit(void)
 {
-	Oid	  types[2] = {OIDOID, OIDOID};
+	Oid types[2] = {OIDOID, OIDOID};
 	Datum values[2] = {ObjectIdGetDatum(MyDatabaseId), ObjectIdGetDatum(SM_SLOT_LOCK_KEY)};
 
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
-							  "AND database = $1 AND classid = $2 AND objsubid = 2 AND granted",
-							  2, types, values, NULL, true, SM_MAX_SLOTS) != SPI_OK_SELECT)
+	                          "AND database = $1 AND classid = $2 AND objsubid = 2 AND granted",
+	                          2, types, values, NULL, true, SM_MAX_SLOTS) != SPI_OK_SELECT)
 		elog(ERROR, "storemon: cannot read pg_locks");
 	wake_npids = 0;
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		bool isnull;
 
-		wake_pids[wake_npids++] = DatumGetInt32(
-			SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		wake_pids[wake_npids++] =
+		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	SPI_finish();
 	if (!wake_callback_registered)
@@ -143,19 +143,19 @@ sm_worker_wake_at_commit(void)
 
 typedef struct LaunchedDb
 {
-	Oid						dboid;
+	Oid dboid;
 	BackgroundWorkerHandle *handle;
-	TimestampTz				started;
+	TimestampTz started;
 } LaunchedDb;
 
 static List *
 connectable_databases(void)
 {
-	List		  *dbs = NIL;
-	Relation	   rel;
-	TableScanDesc  scan;
-	HeapTuple	   tup;
-	MemoryContext  outer = CurrentMemoryContext;
+	List *dbs = NIL;
+	Relation rel;
+	TableScanDesc scan;
+	HeapTuple tup;
+	MemoryContext outer = CurrentMemoryContext;
 
 	StartTransactionCommand();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -188,15 +188,15 @@ connectable_databases(void)
 static void
 launch_for_all(LaunchedDb *launched, int *nlaunched, int cap)
 {
-	List	   *dbs = connectable_databases();
-	ListCell   *lc;
+	List *dbs = connectable_databases();
+	ListCell *lc;
 	TimestampTz now = GetCurrentTimestamp();
 
 	foreach (lc, dbs)
 	{
-		Oid		   dboid = lfirst_oid(lc);
+		Oid dboid = lfirst_oid(lc);
 		LaunchedDb *entry = NULL;
-		pid_t	   pid;
+		pid_t pid;
 
 		for (int i = 0; i < *nlaunched; i++)
 			if (launched[i].dboid == dboid)
@@ -210,8 +210,8 @@ launch_for_all(LaunchedDb *launched, int *nlaunched, int cap)
 		if (entry == NULL)
 			continue;
 		if (entry->handle != NULL &&
-			(GetBackgroundWorkerPid(entry->handle, &pid) != BGWH_STOPPED ||
-			 !TimestampDifferenceExceeds(entry->started, now, sm_launcher_naptime_s * 1000)))
+		    (GetBackgroundWorkerPid(entry->handle, &pid) != BGWH_STOPPED ||
+		     !TimestampDifferenceExceeds(entry->started, now, sm_launcher_naptime_s * 1000)))
 			continue;
 		if (start_db_worker(dboid, &entry->handle))
 			entry->started = now;
@@ -225,7 +225,7 @@ void
 storemon_launcher_main(Datum arg)
 {
 	LaunchedDb launched[256];
-	int		   nlaunched = 0;
+	int nlaunched = 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -238,7 +238,7 @@ storemon_launcher_main(Datum arg)
 	{
 		launch_for_all(launched, &nlaunched, lengthof(launched));
 		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						sm_launcher_naptime_s * 1000L, PG_WAIT_EXTENSION);
+		                sm_launcher_naptime_s * 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -290,15 +290,15 @@ take_slot(void)
 	{
 		for (int slot = 0; slot < sm_max_parallel_reports && !taken; slot++)
 		{
-			Oid	  types[2] = {INT4OID, INT4OID};
+			Oid types[2] = {INT4OID, INT4OID};
 			Datum values[2] = {Int32GetDatum(SM_SLOT_LOCK_KEY), Int32GetDatum(slot)};
-			bool  isnull;
+			bool isnull;
 
 			if (SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_lock($1, $2)", 2, types,
-									  values, NULL, false, 1) != SPI_OK_SELECT)
+			                          values, NULL, false, 1) != SPI_OK_SELECT)
 				elog(ERROR, "storemon: cannot take a worker slot");
 			taken = DatumGetBool(
-				SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			    SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		}
 	}
 	end_work();
@@ -313,8 +313,8 @@ report_progress(void *arg, int64 done, int64 total)
 	char activity[160];
 
 	snprintf(activity, sizeof(activity),
-			 "storemon: computing report %s: " INT64_FORMAT "/" INT64_FORMAT " stores",
-			 current_report, done, total);
+	         "storemon: computing report %s: " INT64_FORMAT "/" INT64_FORMAT " stores",
+	         current_report, done, total);
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
@@ -357,8 +357,8 @@ serve_queue(MemoryContext worker_context)
 	for (;;)
 	{
 		SmClaim claim;
-		bool	present;
-		bool	claimed = false;
+		bool present;
+		bool claimed = false;
 
 		CHECK_FOR_INTERRUPTS();
 		begin_work("storemon: looking for queued reports", false);
@@ -372,8 +372,8 @@ serve_queue(MemoryContext worker_context)
 
 			if (recovered > 0)
 				ereport(LOG, (errmsg("storemon: " UINT64_FORMAT " report(s) left Running by a "
-									 "stopped worker were requeued or failed",
-									 recovered)));
+				                     "stopped worker were requeued or failed",
+				                     recovered)));
 			claimed = sm_queue_claim(&claim);
 		}
 		end_work();
@@ -390,7 +390,7 @@ serve_queue(MemoryContext worker_context)
 void
 storemon_db_worker_main(Datum arg)
 {
-	Oid			  dboid = DatumGetObjectId(arg);
+	Oid dboid = DatumGetObjectId(arg);
 	MemoryContext worker_context;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -399,7 +399,7 @@ storemon_db_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("storemon worker");
 	worker_context =
-		AllocSetContextCreate(TopMemoryContext, "storemon worker", ALLOCSET_DEFAULT_SIZES);
+	    AllocSetContextCreate(TopMemoryContext, "storemon worker", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(worker_context);
 
 	if (!take_slot())
@@ -411,7 +411,7 @@ storemon_db_worker_main(Datum arg)
 		if (!serve_queue(worker_context))
 			proc_exit(0); /* DROP EXTENSION */
 		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sm_naptime_ms,
-						PG_WAIT_EXTENSION);
+		                PG_WAIT_EXTENSION);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{

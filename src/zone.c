@@ -16,9 +16,9 @@
 
 typedef struct ZoneEntry
 {
-	char	key[SM_ZONE_NAME_MAX]; /* lower-case name as listed */
-	char	name[SM_ZONE_NAME_MAX]; /* the listed spelling */
-	pg_tz  *tz;						/* loaded on first use */
+	char key[SM_ZONE_NAME_MAX];  /* lower-case name as listed */
+	char name[SM_ZONE_NAME_MAX]; /* the listed spelling */
+	pg_tz *tz;                   /* loaded on first use */
 } ZoneEntry;
 
 /* Built once per backend: the zone list does not change while it runs. */
@@ -28,23 +28,24 @@ static void
 load_known_zones(void)
 {
 	HASHCTL ctl;
-	HTAB   *zones;
+	HTAB *zones;
 
 	ctl.keysize = SM_ZONE_NAME_MAX;
 	ctl.entrysize = sizeof(ZoneEntry);
 	ctl.hcxt = TopMemoryContext;
-	zones = hash_create("storemon known zones", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	zones =
+	    hash_create("storemon known zones", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
 	SPI_connect();
 	if (SPI_execute("SELECT lower(name), name FROM pg_catalog.pg_timezone_names", true, 0) !=
-		SPI_OK_SELECT)
+	    SPI_OK_SELECT)
 		elog(ERROR, "storemon: cannot read pg_timezone_names");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char	  *key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		char	  *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		char *key = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
 		ZoneEntry *e;
-		bool	   found;
+		bool found;
 
 		if (strlen(key) >= SM_ZONE_NAME_MAX)
 			continue;
@@ -59,7 +60,7 @@ load_known_zones(void)
 pg_tz *
 sm_zone_find(const char *name, int len)
 {
-	char	   key[SM_ZONE_NAME_MAX];
+	char key[SM_ZONE_NAME_MAX];
 	ZoneEntry *e;
 
 	if (known_zones == NULL)
@@ -83,9 +84,9 @@ sm_zone_default(void)
 	pg_tz *tz = sm_zone_find(SM_DEFAULT_ZONE, strlen(SM_DEFAULT_ZONE));
 
 	if (tz == NULL)
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-						errmsg("storemon: the server's time zone database lacks %s",
-							   SM_DEFAULT_ZONE)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		         errmsg("storemon: the server's time zone database lacks %s", SM_DEFAULT_ZONE)));
 	return tz;
 }
 
@@ -111,22 +112,22 @@ from_pg_time(pg_time_t t)
 int
 sm_zone_spans(pg_tz *tz, SmInterval range, SmOffsetSpan *out, int cap)
 {
-	int64	  cur = range.lo;
+	int64 cur = range.lo;
 	pg_time_t t = to_pg_time(range.lo);
-	int		  n = 0;
+	int n = 0;
 
 	while (cur < range.hi)
 	{
-		long int  before_off, after_off;
-		int		  before_dst, after_dst;
+		long int before_off, after_off;
+		int before_dst, after_dst;
 		pg_time_t boundary;
-		int64	  end = range.hi;
-		int		  r = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off,
-										   &after_dst, tz);
+		int64 end = range.hi;
+		int r = pg_next_dst_boundary(&t, &before_off, &before_dst, &boundary, &after_off,
+		                             &after_dst, tz);
 
 		if (r < 0)
 			elog(ERROR, "storemon: time zone %s has no offset at " INT64_FORMAT,
-				 pg_get_timezone_name(tz), (int64)t);
+			     pg_get_timezone_name(tz), (int64)t);
 		if (r == 1 && from_pg_time(boundary) < end)
 			end = from_pg_time(boundary);
 		if (n < cap)

@@ -31,21 +31,21 @@ is_int(int64_t got, int64_t want, const char *name)
 	{
 		failures++;
 		printf("not ok %d - %s\n#   got  %lld\n#   want %lld\n", tests, name, (long long)got,
-			   (long long)want);
+		       (long long)want);
 	}
 }
 
-#define H(x)   ((int64_t)(x) * SM_USECS_PER_HOUR)
-#define MIN(x) ((int64_t)(x) * SM_USECS_PER_MIN)
+#define H(x)   ((int64_t)(x)*SM_USECS_PER_HOUR)
+#define MIN(x) ((int64_t)(x)*SM_USECS_PER_MIN)
 /* 2023-01-23 00:00 UTC (a Monday) in microseconds since 2000-01-01. */
 #define MON_2023_01_23 (INT64_C(8423) * SM_USECS_PER_DAY)
 
 static SmFigures
 run(SmPoll *polls, int npolls, const SmHoursRow *hours, int nhours, const SmOffsetSpan *spans,
-	int nspans, int64_t as_of, SmMode mode)
+    int nspans, int64_t as_of, SmMode mode)
 {
-	SmScratch	 scratch = {0};
-	SmFigures	 f;
+	SmScratch scratch = {0};
+	SmFigures f;
 	SmStoreInput in = {polls, npolls, hours, nhours, spans, nspans, as_of, mode};
 
 	sm_store_figures(&in, &scratch, &f);
@@ -59,12 +59,12 @@ static void
 test_worked_example(void)
 {
 	/* America/New_York in January: UTC-5, one span over the whole week. */
-	int64_t		 as_of = MON_2023_01_23 + H(17);
+	int64_t as_of = MON_2023_01_23 + H(17);
 	SmOffsetSpan span = {as_of - SM_USECS_PER_WEEK + 1, as_of + 1, -H(5)};
-	SmHoursRow	 hours = {0, H(9), H(12)};
-	SmPoll		 polls[2] = {{MON_2023_01_23 + H(15) + MIN(14), true},
-							 {MON_2023_01_23 + H(16) + MIN(15), false}};
-	SmFigures	 f = run(polls, 2, &hours, 1, &span, 1, as_of, SM_NEAREST);
+	SmHoursRow hours = {0, H(9), H(12)};
+	SmPoll polls[2] = {{MON_2023_01_23 + H(15) + MIN(14), true},
+	                   {MON_2023_01_23 + H(16) + MIN(15), false}};
+	SmFigures f = run(polls, 2, &hours, 1, &span, 1, as_of, SM_NEAREST);
 
 	is_int(f.up_us[SM_LAST_HOUR], 0, "worked example: uptime last hour");
 	is_int(f.down_us[SM_LAST_HOUR], H(1) - 1, "worked example: closing at T leaves 1h - 1us");
@@ -84,9 +84,9 @@ test_worked_example(void)
 static void
 test_midpoints(void)
 {
-	SmPoll	  polls[2] = {{100, true}, {103, false}};
+	SmPoll polls[2] = {{100, true}, {103, false}};
 	SmSegment seg[2];
-	int		  n = sm_status_segments(polls, 2, SM_NEAREST, seg);
+	int n = sm_status_segments(polls, 2, SM_NEAREST, seg);
 
 	is_int(n, 2, "two segments");
 	is_int(seg[0].hi, 102, "odd sum: 101 is nearer to 100, 102 nearer to 103");
@@ -103,7 +103,7 @@ static void
 test_dedupe(void)
 {
 	SmPoll polls[4] = {{5, true}, {5, false}, {5, true}, {9, true}};
-	int	   n = sm_polls_dedupe(polls, 4);
+	int n = sm_polls_dedupe(polls, 4);
 
 	is_int(n, 2, "three polls at one instant collapse to one");
 	is_int(polls[0].active, 0, "inactive wins at one instant");
@@ -114,7 +114,7 @@ static int64_t
 open_week(const SmHoursRow *rows, int n, int64_t as_of, int64_t offset)
 {
 	SmOffsetSpan span = {as_of - SM_USECS_PER_WEEK + 1, as_of + 1, offset};
-	SmPoll		 poll = {as_of, true};
+	SmPoll poll = {as_of, true};
 
 	return run(&poll, 1, rows, n, &span, 1, as_of, SM_NEAREST).up_us[SM_LAST_WEEK];
 }
@@ -123,7 +123,7 @@ static void
 test_hours(void)
 {
 	/* as_of on a Monday midnight (exclusive edge): the week is exactly Mon-Sun. */
-	int64_t	   t = MON_2023_01_23 - 1;
+	int64_t t = MON_2023_01_23 - 1;
 	SmHoursRow overnight = {6, H(22), H(2)}; /* Sunday 22:00 - Monday 02:00 */
 	SmHoursRow whole = {2, H(5), H(5)};
 	SmHoursRow overlap[2] = {{1, H(9), H(17)}, {1, H(12), H(20)}};
@@ -135,7 +135,8 @@ test_hours(void)
 	is_int(open_week(&whole, 1, t, 0), H(24), "start = end: the whole day");
 	is_int(open_week(overlap, 2, t, 0), H(11), "overlapping rows count once");
 	is_int(open_week(midnight, 2, t, 0), H(5), "24:00 end meets 00:00 start");
-	is_int(open_week(&literal, 1, t, 0), H(24) - SM_USECS_PER_SEC, "23:59:59 closes a second early");
+	is_int(open_week(&literal, 1, t, 0), H(24) - SM_USECS_PER_SEC,
+	       "23:59:59 closes a second early");
 	is_int(open_week(&overnight, 1, t, -H(5)), H(4), "a fixed offset keeps the hours");
 }
 
@@ -143,21 +144,21 @@ static void
 test_dst(void)
 {
 	/* Open all Sunday; a span change at 06:00 UTC from UTC-4 to UTC-5 (fall back). */
-	int64_t		 sun = MON_2023_01_23 - SM_USECS_PER_DAY;
-	int64_t		 t = MON_2023_01_23 + H(12);
-	SmHoursRow	 sunday = {6, H(1), H(2)};
+	int64_t sun = MON_2023_01_23 - SM_USECS_PER_DAY;
+	int64_t t = MON_2023_01_23 + H(12);
+	SmHoursRow sunday = {6, H(1), H(2)};
 	SmOffsetSpan fall[2] = {{t - SM_USECS_PER_WEEK + 1, sun + H(6), -H(4)},
-							{sun + H(6), t + 1, -H(5)}};
+	                        {sun + H(6), t + 1, -H(5)}};
 	SmOffsetSpan spring[2] = {{t - SM_USECS_PER_WEEK + 1, sun + H(7), -H(5)},
-							  {sun + H(7), t + 1, -H(4)}};
-	SmPoll		 poll = {t, true};
+	                          {sun + H(7), t + 1, -H(4)}};
+	SmPoll poll = {t, true};
 
 	is_int(run(&poll, 1, &sunday, 1, fall, 2, t, SM_NEAREST).up_us[SM_LAST_WEEK], H(2),
-		   "fall back: the repeated 01:00-02:00 counts twice");
+	       "fall back: the repeated 01:00-02:00 counts twice");
 	poll.at = t;
 	sunday = (SmHoursRow){6, H(1), H(4)};
 	is_int(run(&poll, 1, &sunday, 1, spring, 2, t, SM_NEAREST).up_us[SM_LAST_WEEK], H(2),
-		   "spring forward: the skipped 02:00-03:00 does not exist");
+	       "spring forward: the skipped 02:00-03:00 does not exist");
 }
 
 static void
