@@ -392,18 +392,10 @@ AS $$
     WHERE a.pid = $1 AND a.backend_start = $2
 $$;
 
-CREATE FUNCTION @extschema@.storemon_get_report(report_id uuid)
-RETURNS TABLE (
-    status             text,
-    store_id           text,
-    uptime_last_hour   numeric,
-    uptime_last_day    numeric,
-    uptime_last_week   numeric,
-    downtime_last_hour numeric,
-    downtime_last_day  numeric,
-    downtime_last_week numeric,
-    detail             text)
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+-- The request with this id; a NULL or unknown id is an error saying so.
+CREATE FUNCTION @extschema@.storemon_find_report(report_id uuid)
+RETURNS @extschema@.reports
+LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -420,6 +412,27 @@ BEGIN
             USING ERRCODE = 'no_data_found',
                   HINT = 'storemon_list_reports() lists the reports there are.';
     END IF;
+    RETURN r;
+END
+$$;
+
+CREATE FUNCTION @extschema@.storemon_get_report(report_id uuid)
+RETURNS TABLE (
+    status             text,
+    store_id           text,
+    uptime_last_hour   numeric,
+    uptime_last_day    numeric,
+    uptime_last_week   numeric,
+    downtime_last_hour numeric,
+    downtime_last_day  numeric,
+    downtime_last_week numeric,
+    detail             text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r @extschema@.reports := @extschema@.storemon_find_report(report_id);
+BEGIN
     IF r.status = 'Complete' THEN
         RETURN QUERY
             SELECT 'Complete'::text, x.store_id, x.uptime_last_hour, x.uptime_last_day,
@@ -462,7 +475,7 @@ DECLARE
     st text;
     csv text;
 BEGIN
-    SELECT g.status INTO st FROM @extschema@.storemon_get_report(report_id) g LIMIT 1;
+    st := (@extschema@.storemon_find_report(report_id)).status;
     IF st <> 'Complete' THEN
         RAISE EXCEPTION 'storemon: report % is %, not Complete', report_id, st
             USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -556,3 +569,4 @@ REVOKE ALL ON FUNCTION @extschema@.storemon_list_reports() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.storemon_purge_reports(interval) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.storemon_wake_worker() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.storemon_progress(int, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.storemon_find_report(uuid) FROM PUBLIC;

@@ -76,7 +76,6 @@ typedef struct ComputeState
 #define STATUS_STORE 1
 #define STATUS_TIME  2
 #define STATUS_VALUE 3
-#define HOURS_STORE  1
 #define HOURS_DAY    2
 #define HOURS_START  3
 #define HOURS_END    4

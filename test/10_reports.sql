@@ -1,7 +1,7 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
 -- sees committed requests.  Expects data/ loaded (scripts/test does it).
-SELECT plan(34);
+SELECT plan(36);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon launcher'),
@@ -80,6 +80,10 @@ SELECT is(test_helpers.wait_report(:'bad', '{Complete,Failed}'), 'Failed', 'a fa
 SELECT matches((SELECT detail FROM storemon_get_report(:'bad')), 'unknown interpolation mode "bogus"',
                'Failed carries the error message');
 SELECT is(test_helpers.wait_report(:'after_bad', '{Complete,Failed}'), 'Complete', 'the next request still completes');
+SELECT throws_like(format('SELECT storemon_report_csv(%L)', :'bad'), 'storemon: report % is Failed, not Complete',
+                   'no CSV for a Failed report');
+SELECT throws_like($$SELECT storemon_report_csv('00000000-0000-0000-0000-000000000000')$$,
+                   'storemon: no report with id %', 'no CSV for an unknown id');
 
 -- 5. Bad requests and ids.
 SELECT throws_ok($$SELECT storemon_trigger_report(NULL, 'linear')$$, '22023',
