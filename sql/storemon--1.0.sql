@@ -28,12 +28,15 @@ CREATE TABLE @extschema@.menu_hours (
     end_time_local   time NOT NULL
 );
 COMMENT ON TABLE @extschema@.menu_hours IS 'Business hours in local wall-clock time; 0 = Monday. start > end runs past midnight; start = end is the whole day.';
-CREATE INDEX menu_hours_store_idx ON @extschema@.menu_hours (store_id);
+-- Covering: the report reads hours from this index alone, in store order.
+CREATE INDEX menu_hours_store_idx ON @extschema@.menu_hours (store_id)
+    INCLUDE (day_of_week, start_time_local, end_time_local);
 
 CREATE TABLE @extschema@.timezones (
     store_id     text COLLATE "C" NOT NULL CHECK (store_id <> ''),
     timezone_str text,
-    CONSTRAINT timezones_pkey PRIMARY KEY (store_id)
+    -- Covering: the report reads zones from this index alone, in store order.
+    CONSTRAINT timezones_pkey PRIMARY KEY (store_id) INCLUDE (timezone_str)
 );
 COMMENT ON TABLE @extschema@.timezones IS 'IANA zone of a store; missing, NULL or unknown means America/Chicago.';
 

@@ -1,41 +1,55 @@
 /*
  * compute.c — the report over the tables (see compute.h).
  *
- * Reads, per store, only what the report needs: a skip over the
- * (store_id, timestamp_utc) index finds the next store, then one backward
- * index scan reads its polls from as_of down to the last poll at or before
- * the start of the week window.  Older history is never touched, so the
- * cost follows the stores and the week, not the size of the table.  Hours
- * and zone come from one index probe each.  All of a store's memory is
- * reused for the next store.
+ * Stores are visited in descending store_id order, because that is the
+ * order in which one backward index scan meets, for each store, exactly the
+ * polls the report needs: its newest poll at or before as_of first, then
+ * back to the last poll at or before the start of the week window.  So each
+ * store costs one descent of the (store_id, timestamp_utc) index, landing
+ * on the page it reads; older history is never touched, and the cost
+ * follows the stores and the week, not the length of the history.  When a
+ * store's history ends inside the window, the scan simply runs on into the
+ * next store without a new descent.
+ *
+ * Hours and zones are read by merging: one backward scan of each table's
+ * store_id index moves in step with the stores, so they cost a pass over
+ * two small indexes instead of two descents per store.  All three indexes
+ * cover the columns read, so the heap is visited only for pages the
+ * visibility map does not mark all-visible (recently written rows).
+ *
+ * All of a store's memory is reused for the next store.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/itup.h"
 #include "access/relscan.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "access/visibilitymap.h"
-#include "storage/bufmgr.h"
-#include "access/itup.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
 #include "catalog/pg_collation_d.h"
+#include "catalog/pg_statistic.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "compute.h"
 #include "zone.h"
 
-/* One relation read through one of its indexes. */
+/* Most index columns read: menu_hours (store_id) INCLUDE (day, start, end). */
+#define MAX_INDEX_COLUMNS 4
+
+/* One relation read through one of its covering indexes. */
 typedef struct IndexedScan
 {
 	Relation heap;
@@ -43,27 +57,34 @@ typedef struct IndexedScan
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	Buffer vmbuffer; /* visibility map page, for index-only reads */
+	/* The current entry, in index column order; valid until the scan moves. */
+	Datum values[MAX_INDEX_COLUMNS];
+	bool isnull[MAX_INDEX_COLUMNS];
 } IndexedScan;
 
-/* One entry of the (store_id, timestamp_utc) INCLUDE (status) index. */
-typedef struct PollEntry
+/* A table read alongside the stores, in the same (descending) order. */
+typedef struct MergedScan
 {
-	Datum store; /* valid until the scan moves */
-	TimestampTz at;
-	bool active;
-} PollEntry;
+	IndexedScan s;
+	bool has_entry; /* s.values holds an entry not yet consumed */
+	bool at_end;
+} MergedScan;
 
 typedef struct ComputeState
 {
 	TimestampTz as_of;
 	SmMode mode;
-	IndexedScan next_store; /* store_status by (store_id, time): the next store */
-	IndexedScan polls;      /* the same index, backward through one store */
-	IndexedScan hours;      /* menu_hours by store_id */
-	IndexedScan zone;       /* timezones by store_id */
-	text *store;            /* the current store id */
-	TimestampTz first_poll; /* its earliest poll */
-	SmPoll *poll_buf;
+	IndexedScan below;  /* store_status backward from below a store id (or the end) */
+	IndexedScan within; /* store_status backward through one store from as_of */
+	MergedScan hours;   /* menu_hours by store_id */
+	MergedScan zones;   /* timezones by store_id */
+	text *store;        /* the current store id */
+	int store_cap;
+	text *below_key; /* st->below's bound: the scan keeps a pointer to it */
+	int below_key_cap;
+	bool have_store;
+	SmPoll *poll_buf; /* the current store's polls, newest first while read */
+	int npolls;
 	int poll_cap;
 	SmHoursRow *hours_buf;
 	int hours_cap;
@@ -72,14 +93,14 @@ typedef struct ComputeState
 	SmScratch scratch;
 } ComputeState;
 
-/* Column numbers, fixed by storemon--1.0.sql. */
-#define STATUS_STORE 1
-#define STATUS_TIME  2
-#define STATUS_VALUE 3
-#define HOURS_DAY    2
-#define HOURS_START  3
-#define HOURS_END    4
-#define ZONE_NAME    2
+/* Index columns, fixed by storemon--1.0.sql. */
+#define POLL_STORE  0
+#define POLL_TIME   1
+#define POLL_STATUS 2
+#define HOURS_DAY   1
+#define HOURS_START 2
+#define HOURS_END   3
+#define ZONE_NAME   1
 
 void (*sm_progress_hook)(void *arg, int64 done, int64 total) = NULL;
 
@@ -131,12 +152,22 @@ sm_check_as_of(TimestampTz as_of)
 		                        "for the latest poll.")));
 }
 
+/* Open a scan of heap through index, which must have ncolumns columns. */
 static void
-scan_open(IndexedScan *s, Oid heap, Oid index, int nkeys, Snapshot snapshot)
+scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot snapshot)
 {
+	Assert(ncolumns <= MAX_INDEX_COLUMNS);
 	s->heap = table_open(heap, AccessShareLock);
 	s->index = index_open(index, AccessShareLock);
+	if (RelationGetDescr(s->index)->natts != ncolumns)
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("storemon: index \"%s\" has %d columns, expected %d",
+		                RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts,
+		                ncolumns),
+		         errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
+	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
 	s->vmbuffer = InvalidBuffer;
 }
@@ -159,69 +190,47 @@ key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 	                       PointerGetDatum(store));
 }
 
-static bool is_active(Datum status);
-
 /*
- * The next visible poll of a store_status index scan, read like an
+ * The next visible entry of an index scan into s->values, read like an
  * index-only scan: the index holds every column the report needs, so the
  * heap is visited only for pages the visibility map does not mark
- * all-visible (recently written polls).  This is what keeps the read close
- * to the cost of walking the index once.
+ * all-visible.  This is what keeps the read close to the cost of walking
+ * the index once.
  */
 static bool
-next_poll(IndexedScan *s, ScanDirection dir, PollEntry *out)
+next_entry(IndexedScan *s, ScanDirection dir)
 {
 	ItemPointer tid;
 
 	while ((tid = index_getnext_tid(s->scan, dir)) != NULL)
 	{
-		bool isnull;
-
 		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
 		{
+			int natts = RelationGetDescr(s->index)->natts;
+
 			if (!index_fetch_heap(s->scan, s->slot))
 				continue; /* not visible to our snapshot */
-			out->store = slot_getattr(s->slot, STATUS_STORE, &isnull);
-			out->at = DatumGetTimestampTz(slot_getattr(s->slot, STATUS_TIME, &isnull));
-			out->active = is_active(slot_getattr(s->slot, STATUS_VALUE, &isnull));
+			for (int i = 0; i < natts; i++)
+				s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i],
+				                            &s->isnull[i]);
 			return true;
 		}
-		out->store = index_getattr(s->scan->xs_itup, 1, s->scan->xs_itupdesc, &isnull);
-		out->at =
-		    DatumGetTimestampTz(index_getattr(s->scan->xs_itup, 2, s->scan->xs_itupdesc, &isnull));
-		out->active = is_active(index_getattr(s->scan->xs_itup, 3, s->scan->xs_itupdesc, &isnull));
+		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
 		return true;
 	}
 	return false;
 }
 
-/* Position on the first store after the current one; false at the end. */
-static bool
-advance_store(ComputeState *st)
+/* text comparison in COLLATE "C", the order of every store_id index. */
+static int
+compare_store(Datum a, const text *b)
 {
-	static text *empty = NULL;
-	ScanKeyData key;
-	PollEntry entry;
-	text *next;
+	text *ta = DatumGetTextPP(a);
+	int la = VARSIZE_ANY_EXHDR(ta);
+	int lb = VARSIZE_ANY_EXHDR(b);
+	int c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(b), Min(la, lb));
 
-	if (empty == NULL)
-		empty = (text *)MemoryContextAllocZero(TopMemoryContext, VARHDRSZ);
-	if (st->store == NULL)
-	{
-		SET_VARSIZE(empty, VARHDRSZ);
-		key_store(&key, BTGreaterEqualStrategyNumber, F_TEXT_GE, empty);
-	}
-	else
-		key_store(&key, BTGreaterStrategyNumber, F_TEXT_GT, st->store);
-	index_rescan(st->next_store.scan, &key, 1, NULL, 0);
-	if (!next_poll(&st->next_store, ForwardScanDirection, &entry))
-		return false;
-	next = DatumGetTextPCopy(entry.store);
-	st->first_poll = entry.at;
-	if (st->store != NULL)
-		pfree(st->store);
-	st->store = next;
-	return true;
+	return c != 0 ? c : (la > lb) - (la < lb);
 }
 
 static void
@@ -233,6 +242,53 @@ reserve(void **arr, int *cap, int need, size_t elem)
 	*arr = sm_grow(*arr, (size_t)*cap * elem);
 }
 
+static void
+set_store(ComputeState *st, Datum id)
+{
+	text *t = DatumGetTextPP(id);
+	int len = VARSIZE_ANY_EXHDR(t);
+
+	reserve((void **)&st->store, &st->store_cap, VARHDRSZ + len, 1);
+	SET_VARSIZE(st->store, VARHDRSZ + len);
+	memcpy(VARDATA(st->store), VARDATA_ANY(t), len);
+	st->have_store = true;
+	st->npolls = 0;
+}
+
+/* Position st->below on the newest entry of the store before the current one. */
+static void
+seek_below(ComputeState *st)
+{
+	ScanKeyData key;
+
+	if (st->have_store)
+	{
+		/*
+		 * A copy: the scan compares against this text on every page it
+		 * reads, while st->store moves on to the stores below.
+		 */
+		reserve((void **)&st->below_key, &st->below_key_cap, VARSIZE(st->store), 1);
+		memcpy(st->below_key, st->store, VARSIZE(st->store));
+		key_store(&key, BTLessStrategyNumber, F_TEXT_LT, st->below_key);
+	}
+	else
+		ScanKeyEntryInitialize(&key, SK_ISNULL | SK_SEARCHNOTNULL, 1, InvalidStrategy, InvalidOid,
+		                       InvalidOid, InvalidOid, (Datum)0);
+	index_rescan(st->below.scan, &key, 1, NULL, 0);
+}
+
+/* Position st->within on the current store's newest poll at or before as_of. */
+static void
+seek_within(ComputeState *st)
+{
+	ScanKeyData keys[2];
+
+	key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
+	                       F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
+	index_rescan(st->within.scan, keys, 2, NULL, 0);
+}
+
 static bool
 is_active(Datum status)
 {
@@ -241,70 +297,54 @@ is_active(Datum status)
 	return VARSIZE_ANY_EXHDR(t) == 6 && memcmp(VARDATA_ANY(t), "active", 6) == 0;
 }
 
-/*
- * The store's polls at or before as_of, back to the last one at or before
- * the week window (and any polls sharing its instant).  Returns the count,
- * sorted by time.
- */
-static int
-read_polls(ComputeState *st)
+static void
+add_poll(ComputeState *st, const IndexedScan *s)
 {
-	ScanKeyData keys[2];
-	TimestampTz window_start = st->as_of - SM_USECS_PER_WEEK;
-	TimestampTz stop_at = 0;
-	bool stopping = false;
-	int n = 0;
-	PollEntry entry;
+	reserve((void **)&st->poll_buf, &st->poll_cap, st->npolls + 1, sizeof(SmPoll));
+	st->poll_buf[st->npolls].at = DatumGetTimestampTz(s->values[POLL_TIME]);
+	st->poll_buf[st->npolls].active = is_active(s->values[POLL_STATUS]);
+	st->npolls++;
+}
 
-	key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
-	ScanKeyEntryInitialize(&keys[1], 0, 2, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
-	                       F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
-	index_rescan(st->polls.scan, keys, 2, NULL, 0);
-
-	while (next_poll(&st->polls, BackwardScanDirection, &entry))
+/*
+ * Move a merged scan to its first entry at or below the current store;
+ * true when that entry belongs to the current store.
+ */
+static bool
+merge_to(MergedScan *m, const text *store)
+{
+	for (;;)
 	{
-		TimestampTz at = entry.at;
-
-		if (stopping && at != stop_at)
-			break;
-		reserve((void **)&st->poll_buf, &st->poll_cap, n + 1, sizeof(SmPoll));
-		st->poll_buf[n].at = at;
-		st->poll_buf[n].active = entry.active;
-		n++;
-		if (!stopping && at <= window_start)
+		if (!m->has_entry)
 		{
-			stopping = true;
-			stop_at = at;
+			if (m->at_end || !next_entry(&m->s, BackwardScanDirection))
+			{
+				m->at_end = true;
+				return false;
+			}
+			m->has_entry = true;
 		}
+		if (compare_store(m->s.values[0], store) <= 0)
+			return compare_store(m->s.values[0], store) == 0;
+		m->has_entry = false; /* a store with hours or a zone but no polls */
 	}
-	for (int i = 0; i < n / 2; i++)
-	{
-		SmPoll tmp = st->poll_buf[i];
-
-		st->poll_buf[i] = st->poll_buf[n - 1 - i];
-		st->poll_buf[n - 1 - i] = tmp;
-	}
-	return n;
 }
 
 static int
 read_hours(ComputeState *st)
 {
-	ScanKeyData key;
 	int n = 0;
 
-	key_store(&key, BTEqualStrategyNumber, F_TEXTEQ, st->store);
-	index_rescan(st->hours.scan, &key, 1, NULL, 0);
-	while (index_getnext_slot(st->hours.scan, ForwardScanDirection, st->hours.slot))
+	while (merge_to(&st->hours, st->store))
 	{
-		bool isnull;
+		IndexedScan *s = &st->hours.s;
 
 		reserve((void **)&st->hours_buf, &st->hours_cap, n + 1, sizeof(SmHoursRow));
-		st->hours_buf[n].day = DatumGetInt16(slot_getattr(st->hours.slot, HOURS_DAY, &isnull));
-		st->hours_buf[n].start_us =
-		    DatumGetTimeADT(slot_getattr(st->hours.slot, HOURS_START, &isnull));
-		st->hours_buf[n].end_us = DatumGetTimeADT(slot_getattr(st->hours.slot, HOURS_END, &isnull));
+		st->hours_buf[n].day = DatumGetInt16(s->values[HOURS_DAY]);
+		st->hours_buf[n].start_us = DatumGetTimeADT(s->values[HOURS_START]);
+		st->hours_buf[n].end_us = DatumGetTimeADT(s->values[HOURS_END]);
 		n++;
+		st->hours.has_entry = false;
 	}
 	return n;
 }
@@ -312,22 +352,13 @@ read_hours(ComputeState *st)
 static pg_tz *
 read_zone(ComputeState *st)
 {
-	ScanKeyData key;
 	pg_tz *tz = NULL;
 
-	key_store(&key, BTEqualStrategyNumber, F_TEXTEQ, st->store);
-	index_rescan(st->zone.scan, &key, 1, NULL, 0);
-	if (index_getnext_slot(st->zone.scan, ForwardScanDirection, st->zone.slot))
+	if (merge_to(&st->zones, st->store) && !st->zones.s.isnull[ZONE_NAME])
 	{
-		bool isnull;
-		Datum name = slot_getattr(st->zone.slot, ZONE_NAME, &isnull);
+		text *t = DatumGetTextPP(st->zones.s.values[ZONE_NAME]);
 
-		if (!isnull)
-		{
-			text *t = DatumGetTextPP(name);
-
-			tz = sm_zone_find(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-		}
+		tz = sm_zone_find(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
 	}
 	return tz != NULL ? tz : sm_zone_default();
 }
@@ -346,15 +377,24 @@ read_spans(ComputeState *st, pg_tz *tz)
 	return n;
 }
 
+/* The current store's figures, from the polls read (newest first), to the sink. */
 static void
-compute_store(ComputeState *st, const SmReportSink *sink)
+finish_store(ComputeState *st, const SmReportSink *sink)
 {
 	SmStoreInput in;
 	SmFigures figures;
+	int n = st->npolls;
 
-	in.npolls = read_polls(st);
-	if (in.npolls == 0)
-		return; /* every poll of this store is after as_of */
+	if (n == 0)
+		return; /* every poll of this store is after as_of: no row */
+	for (int i = 0; i < n / 2; i++)
+	{
+		SmPoll tmp = st->poll_buf[i];
+
+		st->poll_buf[i] = st->poll_buf[n - 1 - i];
+		st->poll_buf[n - 1 - i] = tmp;
+	}
+	in.npolls = n;
 	in.polls = st->poll_buf;
 	in.nhours = read_hours(st);
 	in.hours = st->hours_buf;
@@ -364,23 +404,95 @@ compute_store(ComputeState *st, const SmReportSink *sink)
 	in.mode = st->mode;
 	sm_store_figures(&in, &st->scratch, &figures);
 	sink->row(sink->arg, st->store, &figures);
+	st->npolls = 0;
 }
 
-/* Stores with a poll at or before as_of: a cheap skip over the index. */
+/*
+ * Read every store's polls back from as_of to the last poll at or before
+ * the window start (and any sharing its instant), newest store first,
+ * calling finish_store for each.  Returns the number of stores reported.
+ */
 static int64
-count_stores(ComputeState *st)
+read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 {
-	int64 total = 0;
+	TimestampTz window_start = st->as_of - SM_USECS_PER_WEEK;
+	IndexedScan *scan = &st->below;
+	bool stopping = false;
+	TimestampTz stop_at = 0;
+	int64 done = 0;
 
-	while (advance_store(st))
+	seek_below(st);
+	for (;;)
 	{
-		CHECK_FOR_INTERRUPTS();
-		if (st->first_poll <= st->as_of)
-			total++;
+		TimestampTz at;
+
+		if (!next_entry(scan, BackwardScanDirection))
+		{
+			done += st->npolls > 0;
+			finish_store(st, sink);
+			if (scan == &st->below)
+				break; /* no store left */
+			scan = &st->below; /* the store's history ended inside the window */
+			seek_below(st);
+			continue;
+		}
+		at = DatumGetTimestampTz(scan->values[POLL_TIME]);
+		if (scan == &st->below &&
+		    (!st->have_store || compare_store(scan->values[POLL_STORE], st->store) != 0))
+		{
+			CHECK_FOR_INTERRUPTS();
+			done += st->npolls > 0;
+			finish_store(st, sink);
+			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
+				sink->progress(sink->arg, done, Max(total, done));
+			set_store(st, scan->values[POLL_STORE]);
+			stopping = false;
+			if (at > st->as_of)
+			{
+				/* newer than as_of: descend to its last poll at or before as_of */
+				scan = &st->within;
+				seek_within(st);
+				continue;
+			}
+		}
+		if (stopping && at != stop_at)
+		{
+			/* the poll before the window is read: on to the next store */
+			done += st->npolls > 0;
+			finish_store(st, sink);
+			scan = &st->below;
+			seek_below(st);
+			continue;
+		}
+		add_poll(st, scan);
+		if (!stopping && at <= window_start)
+		{
+			stopping = true;
+			stop_at = at;
+		}
 	}
-	pfree(st->store);
-	st->store = NULL;
-	return total;
+	return done;
+}
+
+/*
+ * The planner's estimate of the number of stores, for progress: exact
+ * counting would cost another pass over the index.
+ */
+static int64
+estimate_stores(Relation status)
+{
+	HeapTuple tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(RelationGetRelid(status)),
+	                                  Int16GetDatum(1), BoolGetDatum(false));
+	double distinct = 0;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		distinct = ((Form_pg_statistic)GETSTRUCT(tuple))->stadistinct;
+		ReleaseSysCache(tuple);
+	}
+	if (distinct < 0)
+		distinct = -distinct * Max(status->rd_rel->reltuples, 0);
+	return (int64)distinct;
 }
 
 void
@@ -392,43 +504,35 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
 	MemoryContext cxt =
 	    AllocSetContextCreate(CurrentMemoryContext, "storemon compute", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int64 done = 0;
 	int64 total = 0;
+	int64 done;
 
 	sm_check_as_of(as_of);
 	sm_catalog_lookup(&cat);
 	grow_context = cxt;
 	st.as_of = as_of;
 	st.mode = mode;
-	scan_open(&st.next_store, cat.store_status, cat.store_status_store_time_idx, 1, snapshot);
-	scan_open(&st.polls, cat.store_status, cat.store_status_store_time_idx, 2, snapshot);
-	st.next_store.scan->xs_want_itup = true; /* read by next_poll, index-only */
-	st.polls.scan->xs_want_itup = true;
-	scan_open(&st.hours, cat.menu_hours, cat.menu_hours_store_idx, 1, snapshot);
-	scan_open(&st.zone, cat.timezones, cat.timezones_pkey, 1, snapshot);
+	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
+	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
+	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, 0, snapshot);
+	scan_open(&st.zones.s, cat.timezones, cat.timezones_pkey, 2, 0, snapshot);
+	index_rescan(st.hours.s.scan, NULL, 0, NULL, 0);
+	index_rescan(st.zones.s.scan, NULL, 0, NULL, 0);
 	(void)sm_zone_default(); /* load the zone list before the loop */
 
 	if (sink->progress != NULL)
 	{
-		total = count_stores(&st);
+		total = estimate_stores(st.below.heap);
 		sink->progress(sink->arg, 0, total);
 	}
-	while (advance_store(&st))
-	{
-		CHECK_FOR_INTERRUPTS();
-		if (st.first_poll > as_of)
-			continue;
-		compute_store(&st, sink);
-		if (sink->progress != NULL && ++done % 1000 == 0)
-			sink->progress(sink->arg, done, total);
-	}
+	done = read_stores(&st, sink, total);
 	if (sink->progress != NULL)
-		sink->progress(sink->arg, done, total);
+		sink->progress(sink->arg, done, done);
 
-	scan_close(&st.zone);
-	scan_close(&st.hours);
-	scan_close(&st.polls);
-	scan_close(&st.next_store);
+	scan_close(&st.zones.s);
+	scan_close(&st.hours.s);
+	scan_close(&st.within);
+	scan_close(&st.below);
 	grow_context = NULL;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -442,15 +546,11 @@ sm_default_as_of(TimestampTz *as_of)
 	bool found;
 
 	sm_catalog_lookup(&cat);
-	scan_open(&s, cat.store_status, cat.store_status_time_idx, 0, GetActiveSnapshot());
+	scan_open(&s, cat.store_status, cat.store_status_time_idx, 1, 0, GetActiveSnapshot());
 	index_rescan(s.scan, NULL, 0, NULL, 0);
-	found = index_getnext_slot(s.scan, BackwardScanDirection, s.slot);
+	found = next_entry(&s, BackwardScanDirection);
 	if (found)
-	{
-		bool isnull;
-
-		*as_of = DatumGetTimestampTz(slot_getattr(s.slot, STATUS_TIME, &isnull));
-	}
+		*as_of = DatumGetTimestampTz(s.values[0]);
 	scan_close(&s);
 	return found;
 }

@@ -1,6 +1,6 @@
 /*
  * compute.h — the report over the tables: read each store's data once, in
- * store_id order, and hand its figures to a sink.
+ * descending store_id order, and hand its figures to a sink.
  *
  * This is the server glue around the plain-C arithmetic (report.h): index
  * scans, time zones, memory.  One store's data is held at a time.
@@ -16,9 +16,12 @@
 
 typedef struct SmReportSink
 {
-	/* One store's figures; rows come in store_id order (COLLATE "C"). */
+	/*
+	 * One store's figures; rows come in descending store_id order
+	 * (COLLATE "C"), the order of one backward pass over the index.
+	 */
 	void (*row)(void *arg, text *store_id, const SmFigures *figures);
-	/* Optional: called now and then with stores done out of total. */
+	/* Optional: called now and then with stores done out of an estimated total. */
 	void (*progress)(void *arg, int64 done, int64 total);
 	void *arg;
 } SmReportSink;

@@ -6,13 +6,17 @@
  *   storemon_compute_exact(as_of, interpolation)  the same in microseconds
  *   storemon_default_as_of()                      the as_of used when NULL
  *
- * Rows go into a tuplestore, which spills to disk past work_mem, so the
- * backend's memory stays bounded by one store's data.
+ * The computation hands rows over newest store_id first (compute.h); they
+ * go into a tuplestore, which spills to disk past work_mem, and are
+ * returned from it backwards, in store_id order.  The backend's memory
+ * stays bounded by one store's data.
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 #include "funcapi.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -28,6 +32,7 @@ PG_FUNCTION_INFO_V1(storemon_default_as_of);
 typedef struct TupleSink
 {
 	ReturnSetInfo *rsinfo;
+	Tuplestorestate *descending; /* rows as computed, last store_id first */
 	bool exact;
 	MemoryContext row_context; /* reset after every row */
 } TupleSink;
@@ -64,9 +69,24 @@ put_row(void *arg, text *store_id, const SmFigures *figures)
 		values[1 + i] = figure_datum(figures->up_us[w], w, sink->exact);
 		values[1 + SM_NWINDOWS + i] = figure_datum(figures->down_us[w], w, sink->exact);
 	}
-	tuplestore_putvalues(sink->rsinfo->setResult, sink->rsinfo->setDesc, values, nulls);
+	tuplestore_putvalues(sink->descending, sink->rsinfo->setDesc, values, nulls);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(sink->row_context);
+}
+
+/* Copy the computed rows into the function's result, in store_id order. */
+static void
+return_ascending(TupleSink *sink)
+{
+	TupleTableSlot *slot =
+	    MakeSingleTupleTableSlot(sink->rsinfo->setDesc, &TTSOpsMinimalTuple);
+
+	/* to the end, from where backward reads start at the last row */
+	(void)tuplestore_skiptuples(sink->descending, PG_INT64_MAX, true);
+	while (tuplestore_gettupleslot(sink->descending, false, false, slot))
+		tuplestore_puttupleslot(sink->rsinfo->setResult, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	tuplestore_end(sink->descending);
 }
 
 static Datum
@@ -86,7 +106,10 @@ compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 		as_of = PG_GETARG_TIMESTAMPTZ(0);
 	else if (!sm_default_as_of(&as_of))
 		return (Datum)0; /* no polls at all: a complete report with no rows */
+	/* random access: read backwards */
+	sink.descending = tuplestore_begin_heap(true, false, work_mem);
 	sm_compute_report(as_of, mode, &report_sink);
+	return_ascending(&sink);
 	MemoryContextDelete(sink.row_context);
 	return (Datum)0;
 }
