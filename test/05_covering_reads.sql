@@ -1,0 +1,48 @@
+-- storemon reads polls, hours and zones from covering indexes and visits
+-- the heap only for pages the visibility map does not mark all-visible
+-- (src/compute.c).  Both paths must give the same report, equal to the
+-- plain-SQL peer of the benchmark (bench/peer.sql), and the merge over
+-- hours and zones must skip rows of stores that have no polls.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+\set QUIET 1
+\i bench/peer.sql
+CREATE EXTENSION IF NOT EXISTS pg_visibility;
+SELECT storemon_default_as_of() AS t \gset
+SELECT plan(6);
+
+-- Hours and zones of stores without polls: between, before and after the real ones.
+CREATE TEMP TABLE orphans AS
+SELECT store_id || '~' AS store_id FROM (SELECT DISTINCT store_id FROM store_status) s
+UNION ALL VALUES ('!'), ('~~~~');
+INSERT INTO menu_hours SELECT store_id, 0, '09:00', '17:00' FROM orphans;
+INSERT INTO timezones SELECT store_id, 'Asia/Tokyo' FROM orphans;
+
+-- New row versions everywhere: no page is all-visible, every read goes to the heap.
+UPDATE store_status SET status = status;
+UPDATE menu_hours SET day_of_week = day_of_week;
+UPDATE timezones SET timezone_str = timezone_str;
+SELECT is((SELECT count(*) FROM pg_visibility_map('store_status') WHERE all_visible), 0::bigint,
+          'before VACUUM no page of store_status is all-visible');
+CREATE TEMP TABLE from_heap AS SELECT * FROM storemon_compute(:'t');
+
+VACUUM store_status, menu_hours, timezones;
+SELECT is((SELECT bool_and(all_visible) FROM pg_visibility_map('store_status')), true,
+          'after VACUUM every page of store_status is all-visible');
+CREATE TEMP TABLE from_index AS SELECT * FROM storemon_compute(:'t');
+
+SELECT results_eq('SELECT * FROM from_heap', 'SELECT * FROM from_index',
+                  'heap reads and index-only reads give the same report, in the same order');
+SELECT set_eq('SELECT * FROM from_index', format('SELECT * FROM bench.peer_report(%L)', :'t'),
+              'the report equals the plain-SQL peer');
+SELECT is((SELECT count(*) FROM from_index),
+          (SELECT count(DISTINCT store_id) FROM store_status WHERE timestamp_utc <= :'t'),
+          'one row per store with polls, none for hours or zones without polls');
+SELECT is((SELECT count(*) FROM (SELECT store_id COLLATE "C" > lag(store_id) OVER () COLLATE "C" AS up
+                                 FROM from_index) x WHERE NOT up), 0::bigint,
+          'rows come in store_id order');
+
+DELETE FROM menu_hours h USING orphans o WHERE h.store_id = o.store_id;
+DELETE FROM timezones z USING orphans o WHERE z.store_id = o.store_id;
+DROP SCHEMA bench CASCADE;
+SELECT * FROM finish();
