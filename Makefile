@@ -13,7 +13,7 @@ MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o \
 	src/catalog.o src/zone.o src/compute.o src/functions.o \
-	src/queue.o src/worker.o src/storemon.o
+	src/parallel.o src/queue.o src/worker.o src/storemon.o
 DATA = sql/storemon--1.0.sql
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare

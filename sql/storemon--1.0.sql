@@ -51,7 +51,9 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.timezones', '');
 
 CREATE FUNCTION @extschema@.storemon_compute(
     as_of timestamptz DEFAULT NULL,
-    interpolation text DEFAULT 'nearest')
+    interpolation text DEFAULT 'nearest',
+    from_store text DEFAULT NULL,
+    to_store text DEFAULT NULL)
 RETURNS TABLE (
     store_id             text,
     uptime_last_hour     numeric,
@@ -62,12 +64,14 @@ RETURNS TABLE (
     downtime_last_week   numeric)
 AS 'MODULE_PATHNAME', 'storemon_compute'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.storemon_compute(timestamptz, text) IS
-'The report as of as_of (default: latest poll): one row per store in store_id order; last hour in minutes, day and week in hours, two decimals.';
+COMMENT ON FUNCTION @extschema@.storemon_compute(timestamptz, text, text, text) IS
+'The report as of as_of (default: latest poll): one row per store in store_id order; last hour in minutes, day and week in hours, two decimals.  from_store <= store_id < to_store (byte order) when given.';
 
 CREATE FUNCTION @extschema@.storemon_compute_exact(
     as_of timestamptz DEFAULT NULL,
-    interpolation text DEFAULT 'nearest')
+    interpolation text DEFAULT 'nearest',
+    from_store text DEFAULT NULL,
+    to_store text DEFAULT NULL)
 RETURNS TABLE (
     store_id                text,
     uptime_last_hour_us     bigint,
@@ -78,7 +82,7 @@ RETURNS TABLE (
     downtime_last_week_us   bigint)
 AS 'MODULE_PATHNAME', 'storemon_compute_exact'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.storemon_compute_exact(timestamptz, text) IS
+COMMENT ON FUNCTION @extschema@.storemon_compute_exact(timestamptz, text, text, text) IS
 'storemon_compute in exact microseconds, unrounded.';
 
 CREATE FUNCTION @extschema@.storemon_default_as_of()

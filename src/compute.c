@@ -74,6 +74,7 @@ typedef struct ComputeState
 {
 	TimestampTz as_of;
 	SmMode mode;
+	const SmStoreRange *range;
 	IndexedScan below;  /* store_status backward from below a store id (or the end) */
 	IndexedScan within; /* store_status backward through one store from as_of */
 	MergedScan hours;   /* menu_hours by store_id */
@@ -255,20 +256,25 @@ set_store(ComputeState *st, Datum id)
 	st->npolls = 0;
 }
 
-/* Position st->below on the newest entry of the store before the current one. */
+/*
+ * Position st->below on the newest entry of the store before the current
+ * one, or before the range's upper end at the start.
+ */
 static void
 seek_below(ComputeState *st)
 {
 	ScanKeyData key;
+	text *bound = st->have_store ? st->store : st->range->to;
 
-	if (st->have_store)
+	if (bound != NULL)
 	{
 		/*
 		 * A copy: the scan compares against this text on every page it
 		 * reads, while st->store moves on to the stores below.
 		 */
-		reserve((void **)&st->below_key, &st->below_key_cap, VARSIZE(st->store), 1);
-		memcpy(st->below_key, st->store, VARSIZE(st->store));
+		bound = pg_detoast_datum_packed(bound);
+		reserve((void **)&st->below_key, &st->below_key_cap, VARSIZE_ANY(bound), 1);
+		memcpy(st->below_key, bound, VARSIZE_ANY(bound));
 		key_store(&key, BTLessStrategyNumber, F_TEXT_LT, st->below_key);
 	}
 	else
@@ -445,6 +451,8 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 			finish_store(st, sink);
 			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
 				sink->progress(sink->arg, done, Max(total, done));
+			if (st->range->from != NULL && compare_store(scan->values[POLL_STORE], st->range->from) < 0)
+				break; /* below the range */
 			set_store(st, scan->values[POLL_STORE]);
 			stopping = false;
 			if (at > st->as_of)
@@ -496,7 +504,8 @@ estimate_stores(Relation status)
 }
 
 void
-sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
+sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
+                  const SmReportSink *sink)
 {
 	SmCatalog cat;
 	ComputeState st = {0};
@@ -512,6 +521,7 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink)
 	grow_context = cxt;
 	st.as_of = as_of;
 	st.mode = mode;
+	st.range = range;
 	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
 	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
 	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, 0, snapshot);

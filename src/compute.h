@@ -45,7 +45,15 @@ extern void sm_check_as_of(TimestampTz as_of);
  */
 extern bool sm_default_as_of(TimestampTz *as_of);
 
-/* Compute the report as of as_of under the active snapshot. */
-extern void sm_compute_report(TimestampTz as_of, SmMode mode, const SmReportSink *sink);
+/* Stores from <= store_id < to (byte order); NULL: unbounded on that side. */
+typedef struct SmStoreRange
+{
+	text *from;
+	text *to;
+} SmStoreRange;
+
+/* Compute the report as of as_of, for the stores in range, under the active snapshot. */
+extern void sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
+                              const SmReportSink *sink);
 
 #endif /* SM_COMPUTE_H */

@@ -1,9 +1,10 @@
 /*
  * functions.c — SQL-callable entry points of the computation.
  *
- *   storemon_compute(as_of, interpolation)        the report, figures in
- *                                                 minutes / hours, numeric(.2)
- *   storemon_compute_exact(as_of, interpolation)  the same in microseconds
+ *   storemon_compute(as_of, interpolation, from_store, to_store)
+ *       the report, figures in minutes / hours, numeric(.2); the optional
+ *       bounds restrict it to from_store <= store_id < to_store
+ *   storemon_compute_exact(...)  the same in microseconds
  *   storemon_default_as_of()                      the as_of used when NULL
  *
  * The computation hands rows over newest store_id first (compute.h); they
@@ -23,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "compute.h"
+#include "parallel.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(storemon_compute);
@@ -95,6 +97,7 @@ compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 	TupleSink sink;
 	SmReportSink report_sink = {put_row, sm_progress_hook, &sink};
 	SmMode mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	SmStoreRange range;
 	TimestampTz as_of;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -102,13 +105,19 @@ compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 	sink.exact = exact;
 	sink.row_context =
 	    AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
+	range.from = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_TEXT_PP(2) : NULL;
+	range.to = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_TEXT_PP(3) : NULL;
 	if (!PG_ARGISNULL(0))
 		as_of = PG_GETARG_TIMESTAMPTZ(0);
 	else if (!sm_default_as_of(&as_of))
 		return (Datum)0; /* no polls at all: a complete report with no rows */
+	if (range.from == NULL && range.to == NULL &&
+	    sm_parallel_report(fcinfo, exact ? "storemon_compute_exact" : "storemon_compute", as_of,
+	                       PG_GETARG_TEXT_PP(1)))
+		return (Datum)0;
 	/* random access: read backwards */
 	sink.descending = tuplestore_begin_heap(true, false, work_mem);
-	sm_compute_report(as_of, mode, &report_sink);
+	sm_compute_report(as_of, mode, &range, &report_sink);
 	return_ascending(&sink);
 	MemoryContextDelete(sink.row_context);
 	return (Datum)0;

@@ -7,6 +7,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "parallel.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -38,6 +39,12 @@ _PG_init(void)
 	                        "How often the launcher looks for databases without a report worker.",
 	                        NULL, &sm_launcher_naptime_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S,
 	                        NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.parallel_workers", "Parallel workers for one report.",
+	    "0 computes a report in one process.  N splits the stores into N + 1 ranges "
+	    "by the store_id histogram of the last ANALYZE, computed at once as a Parallel Append; "
+	    "limited by max_parallel_workers.",
+	    &sm_parallel_workers, 0, 0, 64, PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("storemon");
 
 	if (process_shared_preload_libraries_in_progress)
