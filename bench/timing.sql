@@ -8,8 +8,10 @@ DECLARE
     t0 timestamptz;
 BEGIN
     IF NOT seqscan THEN
+        -- the floor: an index-ordered read, never a scan and a sort
         SET LOCAL enable_seqscan = off;
         SET LOCAL enable_bitmapscan = off;
+        SET LOCAL enable_sort = off;
     END IF;
     t0 := clock_timestamp();
     EXECUTE q;

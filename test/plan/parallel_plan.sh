@@ -6,6 +6,7 @@ set -uo pipefail
 echo "1..2"
 plan=$(psql -X -d ${PGDATABASE:-storemon_test} 2>&1 <<'SQL'
 ANALYZE store_status;
+SET client_min_messages = notice;
 LOAD 'auto_explain';
 SET auto_explain.log_min_duration = 0;
 SET auto_explain.log_nested_statements = on;
@@ -15,5 +16,5 @@ SET storemon.parallel_workers = 2;
 SELECT count(*) FROM storemon_compute();
 SQL
 )
-if grep -q "Parallel Append" <<<"$plan"; then echo "ok 1 - the ranges run as a Parallel Append"; else echo "not ok 1 - the ranges run as a Parallel Append"; echo "$plan" | sed 's/^/# /'; fi
-if grep -q "Workers Launched: 2" <<<"$plan"; then echo "ok 2 - two parallel workers launched"; else echo "not ok 2 - two parallel workers launched"; echo "$plan" | sed 's/^/# /'; fi
+if grep -q "Parallel Append" <<<"$plan"; then echo "ok 1 - the ranges run as a Parallel Append"; else echo "not ok 1 - the ranges run as a Parallel Append"; echo "$plan" | sed "s/^/# /" >&2; fi
+if grep -q "Workers Launched: 2" <<<"$plan"; then echo "ok 2 - two parallel workers launched"; else echo "not ok 2 - two parallel workers launched"; echo "$plan" | sed "s/^/# /" >&2; fi
