@@ -161,12 +161,12 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot
 	s->heap = table_open(heap, AccessShareLock);
 	s->index = index_open(index, AccessShareLock);
 	if (RelationGetDescr(s->index)->natts != ncolumns)
-		ereport(ERROR,
-		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		         errmsg("storemon: index \"%s\" has %d columns, expected %d",
-		                RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts,
-		                ncolumns),
-		         errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		     errmsg("storemon: index \"%s\" has %d columns, expected %d",
+		            RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts, ncolumns),
+		     errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
@@ -212,8 +212,8 @@ next_entry(IndexedScan *s, ScanDirection dir)
 			if (!index_fetch_heap(s->scan, s->slot))
 				continue; /* not visible to our snapshot */
 			for (int i = 0; i < natts; i++)
-				s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i],
-				                            &s->isnull[i]);
+				s->values[i] =
+				    slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
 			return true;
 		}
 		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
@@ -437,7 +437,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 			done += st->npolls > 0;
 			finish_store(st, sink);
 			if (scan == &st->below)
-				break; /* no store left */
+				break;         /* no store left */
 			scan = &st->below; /* the store's history ended inside the window */
 			seek_below(st);
 			continue;
@@ -451,7 +451,8 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 			finish_store(st, sink);
 			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
 				sink->progress(sink->arg, done, Max(total, done));
-			if (st->range->from != NULL && compare_store(scan->values[POLL_STORE], st->range->from) < 0)
+			if (st->range->from != NULL &&
+			    compare_store(scan->values[POLL_STORE], st->range->from) < 0)
 				break; /* below the range */
 			set_store(st, scan->values[POLL_STORE]);
 			stopping = false;

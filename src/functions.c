@@ -80,8 +80,7 @@ put_row(void *arg, text *store_id, const SmFigures *figures)
 static void
 return_ascending(TupleSink *sink)
 {
-	TupleTableSlot *slot =
-	    MakeSingleTupleTableSlot(sink->rsinfo->setDesc, &TTSOpsMinimalTuple);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(sink->rsinfo->setDesc, &TTSOpsMinimalTuple);
 
 	/* to the end, from where backward reads start at the last row */
 	(void)tuplestore_skiptuples(sink->descending, PG_INT64_MAX, true);

@@ -49,8 +49,7 @@ range_bounds(Oid status, int nparts, char **bounds)
 
 	if (!HeapTupleIsValid(stats))
 		return 0;
-	if (get_attstatsslot(&slot, stats, STATISTIC_KIND_HISTOGRAM, InvalidOid,
-	                     ATTSTATSSLOT_VALUES))
+	if (get_attstatsslot(&slot, stats, STATISTIC_KIND_HISTOGRAM, InvalidOid, ATTSTATSSLOT_VALUES))
 	{
 		for (int i = 1; i < nparts && slot.nvalues > 2; i++)
 		{
@@ -74,9 +73,8 @@ range_query(const char *function, char **bounds, int nbounds)
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT * FROM (");
 	for (int i = 0; i <= nbounds; i++)
-		appendStringInfo(&sql, "%sSELECT * FROM %s.%s($1, $2, %s, %s)",
-		                 i == 0 ? "" : " UNION ALL ", schema, function,
-		                 i == 0 ? "NULL" : quote_literal_cstr(bounds[i - 1]),
+		appendStringInfo(&sql, "%sSELECT * FROM %s.%s($1, $2, %s, %s)", i == 0 ? "" : " UNION ALL ",
+		                 schema, function, i == 0 ? "NULL" : quote_literal_cstr(bounds[i - 1]),
 		                 i == nbounds ? "NULL" : quote_literal_cstr(bounds[i]));
 	appendStringInfoString(&sql, ") ranges ORDER BY store_id COLLATE \"C\"");
 	return sql.data;
@@ -113,13 +111,13 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 		return false;
 
 	params = makeParamList(2);
-	params->params[0] = (ParamExternData){TimestampTzGetDatum(as_of), false, PARAM_FLAG_CONST,
-	                                      TIMESTAMPTZOID};
+	params->params[0] =
+	    (ParamExternData){TimestampTzGetDatum(as_of), false, PARAM_FLAG_CONST, TIMESTAMPTZOID};
 	params->params[1] =
 	    (ParamExternData){PointerGetDatum(interpolation), false, PARAM_FLAG_CONST, TEXTOID};
 	dest = CreateTuplestoreDestReceiver();
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult, rsinfo->econtext->ecxt_per_query_memory,
-	                                false, NULL, NULL);
+	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
+	                                rsinfo->econtext->ecxt_per_query_memory, false, NULL, NULL);
 	options.params = params;
 	options.read_only = true;
 	options.dest = dest;
