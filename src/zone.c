@@ -21,8 +21,17 @@ typedef struct ZoneEntry
 	pg_tz *tz;                   /* loaded on first use */
 } ZoneEntry;
 
-/* Built once per backend: the zone list does not change while it runs. */
+/* Built once per backend, when needed: the zone list does not change while it runs. */
 static HTAB *known_zones = NULL;
+
+/* Every name met by this backend (lower case) and its zone, or NULL: unknown. */
+typedef struct ResolvedZone
+{
+	char key[SM_ZONE_NAME_MAX];
+	pg_tz *tz;
+} ResolvedZone;
+
+static HTAB *resolved_zones = NULL;
 
 static void
 load_known_zones(void)
@@ -57,24 +66,112 @@ load_known_zones(void)
 	known_zones = zones;
 }
 
-pg_tz *
-sm_zone_find(const char *name, int len)
+/* The zone listed under key (lower case) in pg_timezone_names, or NULL. */
+static pg_tz *
+listed_zone(const char *key)
 {
-	char key[SM_ZONE_NAME_MAX];
 	ZoneEntry *e;
 
 	if (known_zones == NULL)
 		load_known_zones();
-	if (len <= 0 || len >= SM_ZONE_NAME_MAX)
-		return NULL;
-	for (int i = 0; i < len; i++)
-		key[i] = pg_ascii_tolower((unsigned char)name[i]);
-	key[len] = '\0';
 	e = hash_search(known_zones, key, HASH_FIND, NULL);
 	if (e == NULL)
 		return NULL;
 	if (e->tz == NULL)
 		e->tz = pg_tzset(e->name);
+	return e->tz;
+}
+
+/*
+ * A name shaped like a zone file's path: components of letters, digits and
+ * _+- starting with a letter, none of them the two files pg_timezone_names
+ * leaves out ("posixrules", "Factory").
+ */
+static bool
+plain_zone_name(const char *key)
+{
+	const char *c = key;
+
+	while (*c != '\0')
+	{
+		const char *start = c;
+
+		if (!(*c >= 'a' && *c <= 'z'))
+			return false;
+		while (*c != '\0' && *c != '/')
+		{
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_' || *c == '+' ||
+			      *c == '-'))
+				return false;
+			c++;
+		}
+		if ((c - start == 10 && strncmp(start, "posixrules", 10) == 0) ||
+		    (c - start == 7 && strncmp(start, "factory", 7) == 0))
+			return false;
+		if (*c == '/')
+			c++;
+	}
+	return true;
+}
+
+/*
+ * Resolve a lower-case name.  The quick way loads just that zone: when
+ * PostgreSQL found it as a file (its canonical spelling then differs from
+ * the upper-cased name, which is what a POSIX-style spec like "XYZ5" gets)
+ * and accepts it, it is exactly a zone pg_timezone_names lists.  Anything
+ * else is decided by the list itself, which costs loading every zone
+ * (about 40 ms), once per backend and only when such a name appears.
+ */
+static pg_tz *
+resolve_zone(const char *key)
+{
+	if (plain_zone_name(key))
+	{
+		pg_tz *tz = pg_tzset(key);
+		char upper[SM_ZONE_NAME_MAX];
+		int i;
+
+		if (tz == NULL)
+			return NULL; /* neither a zone file nor a POSIX spec: not listed */
+		for (i = 0; key[i] != '\0'; i++)
+			upper[i] = pg_ascii_toupper((unsigned char)key[i]);
+		upper[i] = '\0';
+		if (strcmp(pg_get_timezone_name(tz), upper) != 0 && pg_tz_acceptable(tz))
+			return tz;
+	}
+	return listed_zone(key);
+}
+
+pg_tz *
+sm_zone_find(const char *name, int len)
+{
+	char key[SM_ZONE_NAME_MAX];
+	ResolvedZone *e;
+	bool found;
+
+	if (len <= 0 || len >= SM_ZONE_NAME_MAX)
+		return NULL;
+	if (resolved_zones == NULL)
+	{
+		HASHCTL ctl;
+
+		ctl.keysize = SM_ZONE_NAME_MAX;
+		ctl.entrysize = sizeof(ResolvedZone);
+		ctl.hcxt = TopMemoryContext;
+		resolved_zones = hash_create("storemon resolved zones", 256, &ctl,
+		                             HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	for (int i = 0; i < len; i++)
+		key[i] = pg_ascii_tolower((unsigned char)name[i]);
+	key[len] = '\0';
+	e = hash_search(resolved_zones, key, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		pg_tz *tz = resolve_zone(key); /* may raise an error: enter the name after */
+
+		e = hash_search(resolved_zones, key, HASH_ENTER, &found);
+		e->tz = tz;
+	}
 	return e->tz;
 }
 

@@ -81,7 +81,10 @@ LANGUAGE plpgsql AS $$
 DECLARE
     zones text[] := ARRAY['America/New_York', 'Europe/London', 'Australia/Lord_Howe',
                           'Asia/Kathmandu', 'America/Phoenix', 'Pacific/Chatham',
-                          'australia/sydney', NULL, 'Bogus/Zone', 'UTC'];
+                          'australia/sydney', NULL, 'Bogus/Zone', 'UTC',
+                          -- listed: an all-capitals file, a link in other case;
+                          -- not listed: a POSIX spec, the two files left out, leap seconds
+                          'EST5EDT', 'us/eastern', 'XYZ5', 'Factory', 'posixrules', 'right/UTC'];
     i int; k int; id text; z text; t timestamptz;
 BEGIN
     DELETE FROM store_status; DELETE FROM menu_hours; DELETE FROM timezones;
