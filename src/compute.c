@@ -383,8 +383,11 @@ read_spans(ComputeState *st, pg_tz *tz)
 	return n;
 }
 
-/* The current store's figures, from the polls read (newest first), to the sink. */
-static void
+/*
+ * The current store's figures, from the polls read (newest first), to the
+ * sink.  Returns 1 when it reported a row, 0 for a store without polls read.
+ */
+static int
 finish_store(ComputeState *st, const SmReportSink *sink)
 {
 	SmStoreInput in;
@@ -392,7 +395,7 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 	int n = st->npolls;
 
 	if (n == 0)
-		return; /* every poll of this store is after as_of: no row */
+		return 0; /* every poll of this store is after as_of: no row */
 	for (int i = 0; i < n / 2; i++)
 	{
 		SmPoll tmp = st->poll_buf[i];
@@ -411,6 +414,7 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 	sm_store_figures(&in, &st->scratch, &figures);
 	sink->row(sink->arg, st->store, &figures);
 	st->npolls = 0;
+	return 1;
 }
 
 /*
@@ -434,8 +438,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 
 		if (!next_entry(scan, BackwardScanDirection))
 		{
-			done += st->npolls > 0;
-			finish_store(st, sink);
+			done += finish_store(st, sink);
 			if (scan == &st->below)
 				break;         /* no store left */
 			scan = &st->below; /* the store's history ended inside the window */
@@ -447,8 +450,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 		    (!st->have_store || compare_store(scan->values[POLL_STORE], st->store) != 0))
 		{
 			CHECK_FOR_INTERRUPTS();
-			done += st->npolls > 0;
-			finish_store(st, sink);
+			done += finish_store(st, sink);
 			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
 				sink->progress(sink->arg, done, Max(total, done));
 			if (st->range->from != NULL &&
@@ -467,8 +469,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 		if (stopping && at != stop_at)
 		{
 			/* the poll before the window is read: on to the next store */
-			done += st->npolls > 0;
-			finish_store(st, sink);
+			done += finish_store(st, sink);
 			scan = &st->below;
 			seek_below(st);
 			continue;

@@ -18,7 +18,6 @@ typedef struct ZoneEntry
 {
 	char key[SM_ZONE_NAME_MAX];  /* lower-case name as listed */
 	char name[SM_ZONE_NAME_MAX]; /* the listed spelling */
-	pg_tz *tz;                   /* loaded on first use */
 } ZoneEntry;
 
 /* Built once per backend, when needed: the zone list does not change while it runs. */
@@ -60,7 +59,6 @@ load_known_zones(void)
 			continue;
 		e = hash_search(zones, key, HASH_ENTER, &found);
 		strlcpy(e->name, name, SM_ZONE_NAME_MAX);
-		e->tz = NULL;
 	}
 	SPI_finish();
 	known_zones = zones;
@@ -75,11 +73,7 @@ listed_zone(const char *key)
 	if (known_zones == NULL)
 		load_known_zones();
 	e = hash_search(known_zones, key, HASH_FIND, NULL);
-	if (e == NULL)
-		return NULL;
-	if (e->tz == NULL)
-		e->tz = pg_tzset(e->name);
-	return e->tz;
+	return e != NULL ? pg_tzset(e->name) : NULL; /* once per name: see sm_zone_find */
 }
 
 /*
