@@ -5,7 +5,7 @@
 \set QUIET 1
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 SELECT storemon_default_as_of() AS t \gset
 CREATE TEMP TABLE serial AS SELECT * FROM storemon_compute(:'t');
 CREATE TEMP TABLE serial_exact AS SELECT * FROM storemon_compute_exact(:'t', 'previous');
@@ -42,5 +42,15 @@ SET LOCAL storemon.parallel_workers = 7;
 SET LOCAL max_parallel_workers = 8;
 SELECT results_eq('SELECT * FROM storemon_compute(' || quote_literal(:'t') || ')', 'SELECT * FROM serial',
                   'seven workers, eight ranges = serial');
+
+-- An index not as the install script makes it: a clear error, nothing read wrong.
+RESET storemon.parallel_workers;
+SELECT count(*) AS hours_before FROM menu_hours \gset
+DROP INDEX menu_hours_store_idx;
+CREATE INDEX menu_hours_store_idx ON menu_hours (store_id);
+SELECT throws_ok('SELECT * FROM storemon_compute()', '55000',
+                 'storemon: index "menu_hours_store_idx" has 1 columns, expected 4',
+                 'an index without its INCLUDE columns is named in the error');
+SELECT is((SELECT count(*) FROM menu_hours), :hours_before::bigint, 'and the hours are as they were');
 SELECT * FROM finish();
 ROLLBACK;

@@ -6,24 +6,23 @@
 SET client_min_messages = warning;
 SELECT plan(4);
 
--- Watch a report until it is finished: the most parallel workers seen at once
--- working for a storemon worker (pg_stat_activity.leader_pid).
-CREATE FUNCTION pg_temp.parallel_workers_seen(id uuid) RETURNS int LANGUAGE plpgsql AS $$
+-- Parallel workers computing for a storemon worker (pg_stat_activity.leader_pid),
+-- waited for up to 60 s: the test holds timezones locked so they stay there.
+CREATE FUNCTION pg_temp.parallel_workers_waiting() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    seen int := 0;
+    n bigint;
     deadline timestamptz := clock_timestamp() + interval '60 s';
 BEGIN
     LOOP
         PERFORM pg_stat_clear_snapshot();
-        seen := greatest(seen, (SELECT count(*) FROM pg_stat_activity a
-                                JOIN pg_stat_activity l ON a.leader_pid = l.pid
-                                WHERE a.backend_type = 'parallel worker'
-                                  AND l.backend_type = 'storemon worker'));
-        EXIT WHEN (SELECT status FROM reports r WHERE r.id = parallel_workers_seen.id)
-                  IN ('Complete', 'Failed') OR clock_timestamp() > deadline;
-        PERFORM pg_sleep(0.001);
+        SELECT count(*) INTO n FROM pg_stat_activity a
+        JOIN pg_stat_activity l ON a.leader_pid = l.pid
+        WHERE a.backend_type = 'parallel worker' AND l.backend_type = 'storemon worker'
+          AND a.wait_event_type = 'Lock';
+        EXIT WHEN n > 0 OR clock_timestamp() > deadline;
+        PERFORM pg_sleep(0.01);
     END LOOP;
-    RETURN seen;
+    RETURN n;
 END
 $$;
 ANALYZE store_status;
@@ -31,9 +30,15 @@ ALTER SYSTEM SET storemon.parallel_workers = 2;
 SELECT pg_reload_conf();
 SELECT pg_sleep(0.5); -- the worker takes the new setting when its latch wakes it
 
+-- Another session holds timezones: each range's process waits for it in sight.
+SELECT dblink_connect('locker', test_helpers.conninfo());
+SELECT dblink_exec('locker', 'BEGIN');
+SELECT dblink_exec('locker', 'LOCK TABLE timezones IN ACCESS EXCLUSIVE MODE');
 SELECT storemon_trigger_report() AS id \gset
-SELECT cmp_ok(pg_temp.parallel_workers_seen(:'id'), '>=', 1,
-              'the worker ran the report with parallel workers');
+SELECT cmp_ok(pg_temp.parallel_workers_waiting(), '>=', 1::bigint,
+              'the worker runs the report with parallel workers');
+SELECT dblink_exec('locker', 'ROLLBACK');
+SELECT dblink_disconnect('locker');
 SELECT is(test_helpers.wait_report(:'id', '{Complete,Failed}'), 'Complete',
           'a report computed with storemon.parallel_workers = 2 completes');
 SELECT results_eq(
