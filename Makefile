@@ -13,8 +13,12 @@ MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o \
 	src/catalog.o src/zone.o src/compute.o src/functions.o \
-	src/parallel.o src/queue.o src/worker.o src/storemon.o
+	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
+	src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql
+# The loader client (libpq), installed beside psql.
+SCRIPTS_built = storemon-load
+EXTRA_CLEAN = storemon-load
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
@@ -28,7 +32,15 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
-.PHONY: deps demo test bench unit format
+.PHONY: deps demo test bench unit unit-sanitized fuzz format prove_installcheck
+
+# TAP tests (t/*.pl), each on clusters of its own, as PostgreSQL's modules
+# run them (PostgreSQL::Test::Cluster).  Needs storemon installed first.
+prove_installcheck:
+	$(prove_installcheck)
+
+storemon-load: src/client/storemon_load.c
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -I$(includedir) -o $@ $< -L$(libdir) -lpq
 
 deps:
 	scripts/install-deps
@@ -47,5 +59,17 @@ unit: test/unit/test_arith
 test/unit/test_arith: test/unit/test_arith.c src/schedule.c src/interpolation.c src/report.c
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^
 
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer (clang).
+CORE = src/schedule.c src/interpolation.c src/report.c
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+unit-sanitized: test/unit/test_arith_sanitized
+test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
+	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+
+# A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
+fuzz: test/fuzz/fuzz_core
+test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
+	clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc -o $@ $^
+
 format:
-	clang-format -i src/*.c src/*.h test/unit/*.c
+	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c

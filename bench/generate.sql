@@ -3,7 +3,7 @@
 --   psql -v stores=14000 -v days=8 -v seed=42 -v end="'2023-01-25 18:00:00+00'" \
 --        -v keep_pct=70 -f bench/generate.sql
 --
--- Needs the real hours and zones loaded first (scripts/storemon-load
+-- Needs the real hours and zones loaded first (./storemon-load
 -- --hours/--zones with ../shared/data/loop-2023 or data/).  Stores are those
 -- real ids in byte order; past their number, new ids copy a real store's
 -- hours and zone.  For every store and hour of the last `days` days a poll

@@ -1,5 +1,6 @@
 -- The settled edges of SPEC.md, one small store each.
 CREATE EXTENSION IF NOT EXISTS storemon;
+SET search_path = public, storemon;
 
 -- Nothing to report: an empty feed gives zero rows, not an error.
 SELECT count(*) AS rows_on_empty_feed FROM storemon_compute();
@@ -110,14 +111,35 @@ SELECT * FROM storemon_compute(NULL, NULL);
 SELECT * FROM storemon_compute('infinity');
 SELECT * FROM storemon_compute('2023-13-45');
 
--- Any schema works: the code finds its tables through the extension's schema.
+-- as_of at the ends of PostgreSQL's range: refused with the range, never a crash.
+SELECT * FROM storemon_compute('294276-12-25 UTC');
+SELECT * FROM storemon_compute('4714-11-25 00:00 UTC BC');
+SELECT count(*) AS rows_a_month_later FROM storemon_compute('4714-12-25 00:00 UTC BC');
+-- ... and the extremes it accepts are computed, in a daylight-saving zone with hours.
+INSERT INTO timezones VALUES ('far', 'America/New_York');
+INSERT INTO menu_hours VALUES ('far', 0, '09:00', '17:00'), ('far', 5, '22:00', '02:00');
+INSERT INTO store_status VALUES ('far', '294276-12-17 12:00 UTC', 'active'),
+                                ('far', '4714-12-07 12:00 UTC BC', 'inactive');
+SELECT * FROM storemon_compute('294276-12-18 00:00 UTC') WHERE store_id = 'far';
+SELECT * FROM storemon_compute('4714-12-08 00:00 UTC BC') WHERE store_id = 'far';
+DELETE FROM store_status WHERE store_id = 'far';
+SELECT * FROM storemon_data_quality('infinity');
+-- A huge argument is not echoed whole.
+SELECT * FROM storemon_compute(NULL, repeat('x', 100000));
+
+-- storemon keeps its own schemas; a table called store_status elsewhere,
+-- even first on search_path, is never read.
 DROP EXTENSION storemon;
-CREATE SCHEMA "Store Mon";
-CREATE EXTENSION storemon SCHEMA "Store Mon";
+CREATE EXTENSION storemon SCHEMA public;
+CREATE SCHEMA storemon;
+CREATE EXTENSION storemon;
+DROP SCHEMA storemon;
+CREATE EXTENSION storemon;
+SET search_path = public, storemon;
 CREATE TABLE public.store_status (store_id text, timestamp_utc timestamptz, status text);
 INSERT INTO public.store_status VALUES ('decoy', '2023-01-23 12:00:00+00', 'active');
-INSERT INTO "Store Mon".store_status VALUES ('real', '2023-01-23 12:00:00+00', 'inactive');
-SELECT store_id, downtime_last_hour FROM "Store Mon".storemon_compute('2023-01-23 12:30:00+00');
+INSERT INTO storemon.store_status VALUES ('real', '2023-01-23 12:00:00+00', 'inactive');
+SELECT store_id, downtime_last_hour FROM storemon_compute('2023-01-23 12:30:00+00');
 DROP TABLE public.store_status;
 DROP EXTENSION storemon;
-DROP SCHEMA "Store Mon";
+SELECT count(*) AS storemon_schemas_left FROM pg_namespace WHERE nspname LIKE 'storemon%';

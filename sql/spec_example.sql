@@ -1,5 +1,6 @@
 -- The worked example of SPEC.md, both interpolation modes, exact and rounded.
 CREATE EXTENSION IF NOT EXISTS storemon;
+SET search_path = public, storemon;
 INSERT INTO timezones VALUES ('s1', 'America/New_York');
 INSERT INTO menu_hours VALUES ('s1', 0, '09:00', '12:00');
 INSERT INTO store_status VALUES

@@ -3,38 +3,35 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/indexing.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "commands/extension.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 
 #include "catalog.h"
 
-/* PostgreSQL 15 keeps get_extension_schema() static, so read pg_extension. */
+/*
+ * The schema "storemon" that the install script created: found by name and
+ * then checked to belong to the extension, so that a schema of that name
+ * someone else made (after the real one was renamed or dropped) is never
+ * used.  It is owned by the superuser who ran CREATE EXTENSION.
+ */
 Oid
 sm_extension_schema(void)
 {
 	Oid ext = get_extension_oid("storemon", false);
-	Relation rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple tuple;
-	Oid schema = InvalidOid;
+	Oid schema = get_namespace_oid(SM_SCHEMA, true);
 
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tuple = systable_getnext(scan);
-	if (HeapTupleIsValid(tuple))
-		schema = ((Form_pg_extension)GETSTRUCT(tuple))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(schema))
-		elog(ERROR, "storemon: extension %u has no schema", ext);
+	if (!OidIsValid(schema) || getExtensionOfObject(NamespaceRelationId, schema) != ext)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("storemon: schema \"%s\" is missing or is not the extension's own",
+		                       SM_SCHEMA),
+		                errhint("Reinstall the extension: DROP EXTENSION storemon; CREATE "
+		                        "EXTENSION storemon.")));
 	return schema;
 }
 
@@ -63,4 +60,27 @@ sm_catalog_lookup(SmCatalog *cat)
 	cat->menu_hours_store_idx = relation_in(cat->schema, "menu_hours_store_idx");
 	cat->timezones = relation_in(cat->schema, "timezones");
 	cat->timezones_pkey = relation_in(cat->schema, "timezones_pkey");
+}
+
+/* Raise "permission denied" unless role may SELECT relid. */
+static void
+check_select(Oid relid, Oid role)
+{
+	if (pg_class_aclcheck(relid, role, ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("permission denied for table %s.%s", SM_SCHEMA, get_rel_name(relid)),
+		         errdetail("Role \"%s\" needs SELECT on storemon.store_status, "
+		                   "storemon.menu_hours and storemon.timezones to read store figures.",
+		                   GetUserNameFromId(role, false))));
+}
+
+void
+sm_check_read_privileges(const SmCatalog *cat, Oid role, bool polls_only)
+{
+	check_select(cat->store_status, role);
+	if (polls_only)
+		return;
+	check_select(cat->menu_hours, role);
+	check_select(cat->timezones, role);
 }

@@ -1,9 +1,9 @@
 /*
  * catalog.h — where storemon's tables and indexes are.
  *
- * Everything is found through the schema the extension was created in,
- * never through the caller's search_path, so any schema name works and a
- * user's own table called store_status cannot be picked up by mistake.
+ * Everything is found in the extension's own schema, never through the
+ * caller's search_path, so a user's table called store_status cannot be
+ * picked up by mistake.
  */
 #ifndef SM_CATALOG_H
 #define SM_CATALOG_H
@@ -25,7 +25,17 @@ typedef struct SmCatalog
 /* Fill *cat; raises an error naming what is missing. */
 extern void sm_catalog_lookup(SmCatalog *cat);
 
-/* Schema of the installed extension; raises an error if it is not installed. */
+/* The schema holding storemon's tables and API (storemon--1.0.sql). */
+#define SM_SCHEMA "storemon"
+
+/* Its oid; raises an error if the extension or its schema is missing. */
 extern Oid sm_extension_schema(void);
+
+/*
+ * Raise "permission denied" unless role may SELECT the tables a report
+ * reads (only store_status with polls_only), as pg_prewarm checks its
+ * caller before it reads a relation.
+ */
+extern void sm_check_read_privileges(const SmCatalog *cat, Oid role, bool polls_only);
 
 #endif /* SM_CATALOG_H */

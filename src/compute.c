@@ -31,8 +31,10 @@
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_statistic.h"
 #include "executor/tuptable.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/predicate.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
@@ -130,6 +132,8 @@ sm_parse_mode(text *mode)
 		return SM_NEAREST;
 	if (strcmp(name, "previous") == 0)
 		return SM_PREVIOUS;
+	if (strlen(name) > 40)
+		strcpy(name + pg_mbcliplen(name, strlen(name), 40), "...");
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
 	                errhint("Accepted modes: nearest, previous.")));
@@ -142,6 +146,15 @@ sm_mode_name(SmMode mode)
 	return mode == SM_PREVIOUS ? "previous" : "nearest";
 }
 
+/*
+ * as_of must leave room for the week before it and for the local clock
+ * around it: two weeks inside PostgreSQL's timestamp range.  Every
+ * timestamp outside that is refused here, so the arithmetic (report.c,
+ * schedule.c) never nears int64's limits.
+ */
+#define SM_AS_OF_MIN (MIN_TIMESTAMP + 2 * USECS_PER_DAY * 7)
+#define SM_AS_OF_MAX (END_TIMESTAMP - 2 * USECS_PER_DAY * 7)
+
 void
 sm_check_as_of(TimestampTz as_of)
 {
@@ -151,6 +164,13 @@ sm_check_as_of(TimestampTz as_of)
 		                       TIMESTAMP_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
 		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
 		                        "for the latest poll.")));
+	if (as_of < SM_AS_OF_MIN || as_of > SM_AS_OF_MAX)
+		ereport(ERROR,
+		        (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		         errmsg("storemon: as_of %s is out of the range a report can cover",
+		                pstrdup(timestamptz_to_str(as_of))),
+		         errhint("as_of must lie from %s to %s.", pstrdup(timestamptz_to_str(SM_AS_OF_MIN)),
+		                 pstrdup(timestamptz_to_str(SM_AS_OF_MAX)))));
 }
 
 /* Open a scan of heap through index, which must have ncolumns columns. */
@@ -216,6 +236,11 @@ next_entry(IndexedScan *s, ScanDirection dir)
 				    slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
 			return true;
 		}
+		/*
+		 * Skipping the heap skips the heap's predicate lock: take it as the
+		 * executor's index-only scan does, so SERIALIZABLE sees this read.
+		 */
+		PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
 		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
 		return true;
 	}
@@ -520,6 +545,7 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
 
 	sm_check_as_of(as_of);
 	sm_catalog_lookup(&cat);
+	sm_check_read_privileges(&cat, GetUserId(), false);
 	grow_context = cxt;
 	st.as_of = as_of;
 	st.mode = mode;
@@ -558,6 +584,7 @@ sm_default_as_of(TimestampTz *as_of)
 	bool found;
 
 	sm_catalog_lookup(&cat);
+	sm_check_read_privileges(&cat, GetUserId(), true);
 	scan_open(&s, cat.store_status, cat.store_status_time_idx, 1, 0, GetActiveSnapshot());
 	index_rescan(s.scan, NULL, 0, NULL, 0);
 	found = next_entry(&s, BackwardScanDirection);

@@ -6,6 +6,7 @@
  *       bounds restrict it to from_store <= store_id < to_store
  *   storemon_compute_exact(...)  the same in microseconds
  *   storemon_default_as_of()                      the as_of used when NULL
+ *   storemon_internal.check_request, .progress, .wake_workers   for the queue
  *
  * The computation hands rows over newest store_id first (compute.h); they
  * go into a tuplestore, which spills to disk past work_mem, and are
@@ -14,18 +15,26 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
+#include "utils/wait_event.h"
 
+#include "catalog.h"
 #include "compute.h"
 #include "parallel.h"
-#include "worker.h"
+#include "registry.h"
 
 PG_FUNCTION_INFO_V1(storemon_compute);
 PG_FUNCTION_INFO_V1(storemon_compute_exact);
@@ -98,7 +107,11 @@ compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
 	SmMode mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
 	SmStoreRange range;
 	TimestampTz as_of;
+	SmCatalog cat;
 
+	/* before anything is read, the statistics' histogram of store ids included */
+	sm_catalog_lookup(&cat);
+	sm_check_read_privileges(&cat, GetUserId(), false);
 	InitMaterializedSRF(fcinfo, 0);
 	sink.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
 	sink.exact = exact;
@@ -145,17 +158,77 @@ storemon_default_as_of(PG_FUNCTION_ARGS)
 }
 
 /*
- * storemon_wake_worker(): called by storemon_trigger_report; when the
- * caller's transaction commits, the database's report workers are woken
- * or started.
+ * storemon_internal.wake_workers(): the statement trigger on reports
+ * INSERT.  When the transaction commits, the database is marked pending
+ * and its workers and the launcher are woken (registry.c).
  */
-PG_FUNCTION_INFO_V1(storemon_wake_worker);
+PG_FUNCTION_INFO_V1(storemon_wake_workers);
+
+static bool wake_pending = false;
+static bool wake_callback_registered = false;
+
+static void
+wake_at_commit(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT && wake_pending)
+		sm_registry_wake(MyDatabaseId, false);
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		wake_pending = false;
+}
 
 Datum
-storemon_wake_worker(PG_FUNCTION_ARGS)
+storemon_wake_workers(PG_FUNCTION_ARGS)
 {
-	sm_worker_wake_at_commit();
-	PG_RETURN_VOID();
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("storemon: wake_workers() is a trigger function")));
+	if (!wake_callback_registered)
+	{
+		RegisterXactCallback(wake_at_commit, NULL);
+		wake_callback_registered = true;
+	}
+	wake_pending = true;
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * storemon_internal.progress(report_id): what the worker computing it is
+ * doing, from shared memory; NULL when no live worker computes it.  A
+ * worker waiting for a lock says so, with what kind of lock.
+ */
+PG_FUNCTION_INFO_V1(storemon_progress);
+
+Datum
+storemon_progress(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t *id = PG_GETARG_UUID_P(0);
+	char *text = NULL;
+
+	LWLockAcquire(sm_shared->lock, LW_SHARED);
+	for (int i = 0; i < SM_MAX_WORKERS && text == NULL; i++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[i];
+		PGPROC *proc;
+		uint32 wait;
+
+		if (!w->in_use || !w->computing || w->pid == 0 || w->dboid != MyDatabaseId ||
+		    memcmp(&w->report, id, sizeof(pg_uuid_t)) != 0)
+			continue;
+		proc = BackendPidGetProc(w->pid);
+		wait = proc != NULL ? proc->wait_event_info : 0;
+		if ((wait & 0xFF000000) == PG_WAIT_LOCK)
+			text = psprintf("waiting for a lock (%s) held by another session",
+			                pgstat_get_wait_event(wait));
+		else if (w->total > 0 || w->done > 0)
+			text = psprintf(INT64_FORMAT "/" INT64_FORMAT " stores done", w->done, w->total);
+		else
+			text = pstrdup("starting");
+	}
+	LWLockRelease(sm_shared->lock);
+	if (text == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(text));
 }
 
 /* storemon_check_request(as_of, interpolation): the checks of a report request. */

@@ -14,7 +14,6 @@
 #include "catalog.h"
 #include "compute.h"
 #include "queue.h"
-#include "worker.h"
 
 /* "schema".reports, quoted, for the statements below. */
 static char *
@@ -40,7 +39,7 @@ void
 sm_queue_lock(void)
 {
 	Oid types[2] = {INT4OID, INT4OID};
-	Datum values[2] = {Int32GetDatum(SM_SLOT_LOCK_KEY), Int32GetDatum(-1)};
+	Datum values[2] = {Int32GetDatum(SM_QUEUE_LOCK_KEY), Int32GetDatum(-1)};
 
 	spi_check(SPI_execute_with_args("SELECT pg_catalog.pg_advisory_xact_lock($1, $2)", 2, types,
 	                                values, NULL, false, 0),
@@ -74,13 +73,14 @@ sm_queue_claim(SmClaim *claim)
 {
 	Oid types[1] = {TIMESTAMPTZOID};
 	Datum values[1] = {TimestampTzGetDatum(MyStartTimestamp)};
-	char *sql = psprintf("UPDATE %s r SET status = 'Running', started_at = clock_timestamp(), "
-	                     "  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
-	                     "  worker_started = $1, error = NULL "
-	                     "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
-	                     "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	                     "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts",
-	                     reports_table("reports"), reports_table("reports"));
+	char *sql =
+	    psprintf("UPDATE %s r SET status = 'Running', started_at = clock_timestamp(), "
+	             "  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
+	             "  worker_started = $1, error = NULL "
+	             "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
+	             "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	             "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts, r.requested_by",
+	             reports_table("reports"), reports_table("reports"));
 	bool isnull;
 	char *mode;
 
@@ -98,6 +98,8 @@ sm_queue_claim(SmClaim *claim)
 	strlcpy(claim->interpolation, mode, sizeof(claim->interpolation));
 	claim->attempts =
 	    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	strlcpy(claim->requested_by, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5),
+	        sizeof(claim->requested_by));
 	return true;
 }
 

@@ -14,6 +14,9 @@
 #include "datatype/timestamp.h"
 #include "utils/uuid.h"
 
+/* Advisory lock class of queue upkeep ('STMN'). */
+#define SM_QUEUE_LOCK_KEY 1398033742
+
 typedef struct SmClaim
 {
 	pg_uuid_t id;
@@ -21,6 +24,7 @@ typedef struct SmClaim
 	TimestampTz as_of;
 	char interpolation[16];
 	int attempts;
+	char requested_by[NAMEDATALEN];
 } SmClaim;
 
 /*

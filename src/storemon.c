@@ -1,5 +1,10 @@
 /*
- * storemon.c — module entry: settings and, when preloaded, the launcher.
+ * storemon.c — module entry: settings, shared memory, hooks and the launcher.
+ *
+ * storemon must be in shared_preload_libraries: its launcher, its shared
+ * memory and its DROP DATABASE guard exist only then.  Loading it any
+ * other way (CREATE EXTENSION without it) is an error that says so, as
+ * pg_cron does.
  */
 #include "postgres.h"
 
@@ -7,7 +12,9 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "dbguard.h"
 #include "parallel.h"
+#include "registry.h"
 #include "worker.h"
 
 PG_MODULE_MAGIC;
@@ -15,12 +22,12 @@ PG_MODULE_MAGIC;
 int sm_max_parallel_reports = 1;
 int sm_max_attempts = 3;
 int sm_naptime_ms = 5000;
-int sm_launcher_naptime_s = 300;
+int sm_worker_idle_timeout_ms = 10000;
 
 void _PG_init(void);
 
-void
-_PG_init(void)
+static void
+define_settings(void)
 {
 	DefineCustomIntVariable(
 	    "storemon.max_parallel_reports", "Reports computed at once in one database.",
@@ -35,18 +42,32 @@ _PG_init(void)
 	    "New requests wake it at once; this bounds how late a request left "
 	    "by a stopped worker is picked up again.",
 	    &sm_naptime_ms, 5000, 100, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomIntVariable("storemon.launcher_naptime",
-	                        "How often the launcher looks for databases without a report worker.",
-	                        NULL, &sm_launcher_naptime_s, 300, 1, 86400, PGC_SIGHUP, GUC_UNIT_S,
-	                        NULL, NULL, NULL);
+	DefineCustomIntVariable("storemon.worker_idle_timeout",
+	                        "How long a report worker with nothing to do stays before it leaves.",
+	                        "Leaving frees its background worker slot for other databases and its "
+	                        "connection to the database; the next request starts a new worker.",
+	                        &sm_worker_idle_timeout_ms, 10000, 0, 3600 * 1000, PGC_SIGHUP,
+	                        GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "storemon.parallel_workers", "Parallel workers for one report.",
 	    "0 computes a report in one process.  N splits the stores into N + 1 ranges "
 	    "by the store_id histogram of the last ANALYZE, computed at once as a Parallel Append; "
-	    "limited by max_parallel_workers.",
-	    &sm_parallel_workers, 0, 0, 64, PGC_USERSET, 0, NULL, NULL, NULL);
+	    "limited by max_parallel_workers.  Superuser-only, so a database owner cannot "
+	    "make reports take worker slots other databases need.",
+	    &sm_parallel_workers, 0, 0, 64, PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("storemon");
+}
 
-	if (process_shared_preload_libraries_in_progress)
-		sm_launcher_register();
+void
+_PG_init(void)
+{
+	if (!process_shared_preload_libraries_in_progress)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("storemon must be loaded via shared_preload_libraries"),
+		                errhint("Add storemon to shared_preload_libraries in postgresql.conf "
+		                        "and restart the server, then CREATE EXTENSION storemon.")));
+	define_settings();
+	sm_registry_init();
+	sm_dbguard_init();
+	sm_launcher_register();
 }

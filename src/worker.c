@@ -1,23 +1,25 @@
 /*
- * worker.c — launcher and per-database report workers (see worker.h).
+ * worker.c — the per-database report worker (see worker.h).
  *
- * The per-database loop follows worker_spi: a transaction, a snapshot and
- * SPI per unit of work, pgstat_report_activity to say what it does,
- * CHECK_FOR_INTERRUPTS, SIGTERM handled by die() and SIGHUP by a config
- * reload.  Each report is computed in one REPEATABLE READ transaction that
- * also writes its rows and Complete, so polls arriving meanwhile never leak
- * into it and a crash leaves either nothing or the whole report.  A request
- * left Running by a worker that died is found by its recorded pid and start
- * time and queued again (queue.c).
+ * The loop follows worker_spi: a transaction, a snapshot and SPI per unit
+ * of work, pgstat_report_activity to say what it does, CHECK_FOR_INTERRUPTS,
+ * SIGTERM handled by die() and SIGHUP by a config reload.  Each report is
+ * computed in one REPEATABLE READ transaction that also writes its rows and
+ * Complete, so polls arriving meanwhile never leak into it and a crash
+ * leaves either nothing or the whole report.  A request left Running by a
+ * worker that died is found by its recorded pid and start time and queued
+ * again (queue.c).
+ *
+ * The worker runs as the bootstrap superuser, like autovacuum, but nothing
+ * a non-superuser can create or change runs in it: search_path is fixed to
+ * pg_catalog, pg_temp whatever ALTER DATABASE ... SET says, every statement
+ * names storemon's objects (owned by the superuser who installed it) with
+ * their schema, and a report is computed only when the role that asked for
+ * it may SELECT the tables it reads.
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/pg_database.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -27,229 +29,38 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "catalog.h"
 #include "compute.h"
 #include "queue.h"
+#include "registry.h"
 #include "worker.h"
 
-#define SM_MAX_SLOTS 64
-
-/* ---- starting workers ---- */
-
-static bool
-start_db_worker(Oid dboid, BackgroundWorkerHandle **handle)
-{
-	BackgroundWorker w;
-
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(w.bgw_library_name, "storemon", BGW_MAXLEN);
-	strlcpy(w.bgw_function_name, "storemon_db_worker_main", BGW_MAXLEN);
-	snprintf(w.bgw_name, BGW_MAXLEN, "storemon worker for database %u", dboid);
-	strlcpy(w.bgw_type, "storemon worker", BGW_MAXLEN);
-	w.bgw_main_arg = ObjectIdGetDatum(dboid);
-	w.bgw_notify_pid = handle != NULL ? MyProcPid : 0;
-	return RegisterDynamicBackgroundWorker(&w, handle);
-}
+static SmWorkerSlot *my_slot = NULL;
 
 void
-sm_launcher_register(void)
+sm_fix_settings(void)
 {
-	BackgroundWorker w;
+	static const char *const fixed[][2] = {
+	    {"search_path", "pg_catalog, pg_temp"},
+	    {"default_transaction_read_only", "off"},
+	    {"default_transaction_isolation", "read committed"},
+	    {"statement_timeout", "0"},
+	    {"lock_timeout", "0"},
+	    {"idle_in_transaction_session_timeout", "0"},
+	};
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = 10;
-	strlcpy(w.bgw_library_name, "storemon", BGW_MAXLEN);
-	strlcpy(w.bgw_function_name, "storemon_launcher_main", BGW_MAXLEN);
-	strlcpy(w.bgw_name, "storemon launcher", BGW_MAXLEN);
-	strlcpy(w.bgw_type, "storemon launcher", BGW_MAXLEN);
-	RegisterBackgroundWorker(&w);
+	for (int i = 0; i < lengthof(fixed); i++)
+		SetConfigOption(fixed[i][0], fixed[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 }
-
-/* ---- waking workers from a session ---- */
-
-static bool wake_pending = false;
-static bool wake_callback_registered = false;
-static int wake_npids = 0;
-static int wake_pids[SM_MAX_SLOTS];
-
-static void
-wake_at_commit(XactEvent event, void *arg)
-{
-	if (!wake_pending)
-		return;
-	if (event == XACT_EVENT_COMMIT)
-	{
-		for (int i = 0; i < wake_npids; i++)
-		{
-			PGPROC *proc = BackendPidGetProc(wake_pids[i]);
-
-			if (proc != NULL)
-				SetLatch(&proc->procLatch);
-		}
-		for (int i = wake_npids; i < sm_max_parallel_reports; i++)
-			if (!start_db_worker(MyDatabaseId, NULL))
-			{
-				ereport(WARNING, (errmsg("storemon: no background worker slot is free to "
-				                         "compute reports; requests stay queued"),
-				                  errhint("Raise max_worker_processes.")));
-				break;
-			}
-	}
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
-		wake_pending = false;
-}
-
-void
-sm_worker_wake_at_commit(void)
-{
-	Oid types[2] = {OIDOID, OIDOID};
-	Datum values[2] = {ObjectIdGetDatum(MyDatabaseId), ObjectIdGetDatum(SM_SLOT_LOCK_KEY)};
-
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
-	                          "AND database = $1 AND classid = $2 AND objsubid = 2 AND granted",
-	                          2, types, values, NULL, true, SM_MAX_SLOTS) != SPI_OK_SELECT)
-		elog(ERROR, "storemon: cannot read pg_locks");
-	wake_npids = 0;
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool isnull;
-
-		wake_pids[wake_npids++] =
-		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	SPI_finish();
-	if (!wake_callback_registered)
-	{
-		RegisterXactCallback(wake_at_commit, NULL);
-		wake_callback_registered = true;
-	}
-	wake_pending = true;
-}
-
-/* ---- the launcher ---- */
-
-typedef struct LaunchedDb
-{
-	Oid dboid;
-	BackgroundWorkerHandle *handle;
-	TimestampTz started;
-} LaunchedDb;
-
-static List *
-connectable_databases(void)
-{
-	List *dbs = NIL;
-	Relation rel;
-	TableScanDesc scan;
-	HeapTuple tup;
-	MemoryContext outer = CurrentMemoryContext;
-
-	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	rel = table_open(DatabaseRelationId, AccessShareLock);
-	scan = table_beginscan_catalog(rel, 0, NULL);
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		Form_pg_database db = (Form_pg_database)GETSTRUCT(tup);
-
-		if (db->datallowconn && !db->datistemplate)
-		{
-			MemoryContext old = MemoryContextSwitchTo(outer);
-
-			dbs = lappend_oid(dbs, db->oid);
-			MemoryContextSwitchTo(old);
-		}
-	}
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	return dbs;
-}
-
-/*
- * Start a worker in every database that has none running: it stays if the
- * extension is there and leaves at once if not.  A database is tried again
- * after storemon.launcher_naptime; sessions start workers themselves too.
- */
-static void
-launch_for_all(LaunchedDb *launched, int *nlaunched, int cap)
-{
-	List *dbs = connectable_databases();
-	ListCell *lc;
-	TimestampTz now = GetCurrentTimestamp();
-
-	foreach (lc, dbs)
-	{
-		Oid dboid = lfirst_oid(lc);
-		LaunchedDb *entry = NULL;
-		pid_t pid;
-
-		for (int i = 0; i < *nlaunched; i++)
-			if (launched[i].dboid == dboid)
-				entry = &launched[i];
-		if (entry == NULL && *nlaunched < cap)
-		{
-			entry = &launched[(*nlaunched)++];
-			entry->dboid = dboid;
-			entry->handle = NULL;
-		}
-		if (entry == NULL)
-			continue;
-		if (entry->handle != NULL &&
-		    (GetBackgroundWorkerPid(entry->handle, &pid) != BGWH_STOPPED ||
-		     !TimestampDifferenceExceeds(entry->started, now, sm_launcher_naptime_s * 1000)))
-			continue;
-		if (start_db_worker(dboid, &entry->handle))
-			entry->started = now;
-		else
-			entry->handle = NULL;
-	}
-	list_free(dbs);
-}
-
-void
-storemon_launcher_main(Datum arg)
-{
-	LaunchedDb launched[256];
-	int nlaunched = 0;
-
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	pgstat_report_appname("storemon launcher");
-	ereport(LOG, (errmsg("storemon launcher started")));
-
-	for (;;)
-	{
-		launch_for_all(launched, &nlaunched, lengthof(launched));
-		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-		                sm_launcher_naptime_s * 1000L, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-	}
-}
-
-/* ---- the per-database worker ---- */
 
 static void
 begin_work(const char *activity, bool repeatable_read)
@@ -273,38 +84,6 @@ end_work(void)
 	pgstat_report_activity(STATE_IDLE, "storemon: waiting for report requests");
 }
 
-static bool
-extension_present(void)
-{
-	return OidIsValid(get_extension_oid("storemon", true));
-}
-
-/* Take a free slot lock of this database; false if all are taken. */
-static bool
-take_slot(void)
-{
-	bool taken = false;
-
-	begin_work("storemon: taking a worker slot", false);
-	if (extension_present())
-	{
-		for (int slot = 0; slot < sm_max_parallel_reports && !taken; slot++)
-		{
-			Oid types[2] = {INT4OID, INT4OID};
-			Datum values[2] = {Int32GetDatum(SM_SLOT_LOCK_KEY), Int32GetDatum(slot)};
-			bool isnull;
-
-			if (SPI_execute_with_args("SELECT pg_catalog.pg_try_advisory_lock($1, $2)", 2, types,
-			                          values, NULL, false, 1) != SPI_OK_SELECT)
-				elog(ERROR, "storemon: cannot take a worker slot");
-			taken = DatumGetBool(
-			    SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		}
-	}
-	end_work();
-	return taken;
-}
-
 static char current_report[64];
 
 static void
@@ -312,10 +91,44 @@ report_progress(void *arg, int64 done, int64 total)
 {
 	char activity[160];
 
+	my_slot->done = done;
+	my_slot->total = total;
 	snprintf(activity, sizeof(activity),
 	         "storemon: computing report %s: " INT64_FORMAT "/" INT64_FORMAT " stores",
 	         current_report, done, total);
 	pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+/* The role that asked for the report must be able to read what it reads. */
+static void
+check_requester(const SmClaim *claim)
+{
+	SmCatalog cat;
+	Oid role = get_role_oid(claim->requested_by, true);
+
+	if (!OidIsValid(role))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("storemon: role \"%s\", which requested the report, no longer "
+		                       "exists",
+		                       claim->requested_by)));
+	sm_catalog_lookup(&cat);
+	sm_check_read_privileges(&cat, role, false);
+}
+
+/* The whole error in the server log, as autovacuum reports its errors. */
+static char *
+log_failure(void)
+{
+	ErrorData *edata;
+	char *stored;
+
+	EmitErrorReport();
+	edata = CopyErrorData();
+	FlushErrorState();
+	stored = edata->detail != NULL ? psprintf("%s\nDETAIL: %s", edata->message, edata->detail)
+	                               : pstrdup(edata->message);
+	FreeErrorData(edata);
+	return stored;
 }
 
 /* Compute one claimed report; on an error, record it as Failed and go on. */
@@ -323,9 +136,13 @@ static void
 compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 {
 	strlcpy(current_report, sm_uuid_text(&claim->id), sizeof(current_report));
+	my_slot->report = claim->id;
+	my_slot->done = my_slot->total = 0;
+	my_slot->computing = true;
 	PG_TRY();
 	{
 		begin_work(psprintf("storemon: computing report %s", current_report), true);
+		check_requester(claim);
 		sm_progress_hook = report_progress;
 		sm_queue_complete(claim);
 		sm_progress_hook = NULL;
@@ -333,27 +150,34 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 	}
 	PG_CATCH();
 	{
-		ErrorData *edata;
+		char *message;
 
 		sm_progress_hook = NULL;
 		MemoryContextSwitchTo(worker_context);
-		edata = CopyErrorData();
-		FlushErrorState();
+		message = log_failure();
 		AbortCurrentTransaction();
-		ereport(LOG, (errmsg("storemon: report %s failed: %s", current_report, edata->message)));
 		begin_work("storemon: recording a failed report", false);
-		sm_queue_fail(&claim->id, edata->message);
+		sm_queue_fail(&claim->id, message);
 		end_work();
-		FreeErrorData(edata);
 	}
 	PG_END_TRY();
+	my_slot->computing = false;
 	MemoryContextSwitchTo(worker_context);
 }
 
-/* Serve requests until none is queued; false once the extension is gone. */
-static bool
+typedef enum ServeResult
+{
+	SERVE_NO_EXTENSION, /* storemon is not installed in this database */
+	SERVE_IDLE,         /* nothing was queued */
+	SERVE_WORKED        /* at least one request was computed */
+} ServeResult;
+
+/* Serve requests until none is queued. */
+static ServeResult
 serve_queue(MemoryContext worker_context)
 {
+	ServeResult result = SERVE_IDLE;
+
 	for (;;)
 	{
 		SmClaim claim;
@@ -362,14 +186,13 @@ serve_queue(MemoryContext worker_context)
 
 		CHECK_FOR_INTERRUPTS();
 		begin_work("storemon: looking for queued reports", false);
-		present = extension_present();
+		present = OidIsValid(get_extension_oid("storemon", true));
 		if (present)
 		{
 			uint64 recovered;
 
 			sm_queue_lock();
 			recovered = sm_queue_recover(sm_max_attempts);
-
 			if (recovered > 0)
 				ereport(LOG, (errmsg("storemon: " UINT64_FORMAT " report(s) left Running by a "
 				                     "stopped worker were requeued or failed",
@@ -379,38 +202,102 @@ serve_queue(MemoryContext worker_context)
 		end_work();
 		MemoryContextSwitchTo(worker_context);
 		if (!present)
-			return false;
+			return SERVE_NO_EXTENSION;
 		if (!claimed)
-			return true;
+			return result;
 		compute_claimed(&claim, worker_context);
 		MemoryContextReset(worker_context);
+		result = SERVE_WORKED;
 	}
+}
+
+/* Clear this database's pending mark: the next look at the queue sees what it meant. */
+static void
+take_pending(void)
+{
+	SmDatabase *db;
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	db = sm_database_entry(MyDatabaseId, false);
+	if (db != NULL)
+		db->pending = false;
+	LWLockRelease(sm_shared->lock);
+}
+
+/* Leave, unless a request came in since the last look at the queue. */
+static void
+leave_if_quiet(void)
+{
+	SmDatabase *db;
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	db = sm_database_entry(MyDatabaseId, false);
+	if (db != NULL && db->pending)
+	{
+		LWLockRelease(sm_shared->lock);
+		return;
+	}
+	my_slot->clean_exit = true;
+	LWLockRelease(sm_shared->lock);
+	proc_exit(0);
+}
+
+static void
+worker_detach(int code, Datum arg)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	my_slot->pid = 0;
+	my_slot->latch = NULL;
+	my_slot->computing = false;
+	LWLockRelease(sm_shared->lock);
 }
 
 void
 storemon_db_worker_main(Datum arg)
 {
-	Oid dboid = DatumGetObjectId(arg);
 	MemoryContext worker_context;
+	TimestampTz last_work;
+	bool blocked;
 
+	my_slot = &sm_shared->workers[DatumGetInt32(arg)];
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	BackgroundWorkerInitializeConnectionByOid(my_slot->dboid, InvalidOid, 0);
+	sm_fix_settings();
 	pgstat_report_appname("storemon worker");
+
+	before_shmem_exit(worker_detach, (Datum)0);
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	my_slot->pid = MyProcPid;
+	my_slot->latch = MyLatch;
+	blocked = sm_database_entry(MyDatabaseId, false) != NULL &&
+	          sm_database_blocked(sm_database_entry(MyDatabaseId, false));
+	LWLockRelease(sm_shared->lock);
+	if (blocked)
+		proc_exit(1); /* a DROP/RENAME/TEMPLATE began while this worker started (dbguard.c) */
+
 	worker_context =
 	    AllocSetContextCreate(TopMemoryContext, "storemon worker", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(worker_context);
-
-	if (!take_slot())
-		proc_exit(0); /* no extension here, or enough workers already */
+	last_work = GetCurrentTimestamp();
 
 	for (;;)
 	{
+		ServeResult served;
+		long idle_ms;
+
 		ResetLatch(MyLatch);
-		if (!serve_queue(worker_context))
-			proc_exit(0); /* DROP EXTENSION */
-		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, sm_naptime_ms,
+		take_pending();
+		served = serve_queue(worker_context);
+		if (served == SERVE_WORKED)
+			last_work = GetCurrentTimestamp();
+		idle_ms = TimestampDifferenceMilliseconds(last_work, GetCurrentTimestamp());
+		if (served == SERVE_NO_EXTENSION || (my_slot->probe && served == SERVE_IDLE) ||
+		    idle_ms >= (long)sm_worker_idle_timeout_ms)
+			leave_if_quiet();
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+		                Max(1, Min((long)sm_naptime_ms, sm_worker_idle_timeout_ms - idle_ms)),
 		                PG_WAIT_EXTENSION);
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)

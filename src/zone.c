@@ -219,8 +219,9 @@ sm_zone_spans(pg_tz *tz, SmInterval range, SmOffsetSpan *out, int cap)
 		if (r < 0)
 			elog(ERROR, "storemon: time zone %s has no offset at " INT64_FORMAT,
 			     pg_get_timezone_name(tz), (int64)t);
-		if (r == 1 && from_pg_time(boundary) < end)
-			end = from_pg_time(boundary);
+		/* compared in seconds: a boundary far past the range would overflow as microseconds */
+		if (r == 1 && boundary <= to_pg_time(range.hi - 1))
+			end = Max(from_pg_time(boundary), cur + 1);
 		if (n < cap)
 			out[n] = (SmOffsetSpan){cur, end, (int64)before_off * USECS_PER_SEC};
 		n++;

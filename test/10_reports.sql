@@ -1,7 +1,7 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
 -- sees committed requests.  Expects data/ loaded (scripts/test does it).
-SELECT plan(36);
+SELECT plan(39);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon launcher'),
@@ -18,8 +18,8 @@ SELECT storemon_trigger_report() AS id \gset
 SELECT isnt((SELECT status FROM storemon_get_report(:'id') LIMIT 1), 'Complete',
             'trigger returned while the computation cannot have finished');
 SELECT is(test_helpers.wait_report(:'id', '{Running}'), 'Running', 'the worker claimed it: Running');
-SELECT matches((SELECT detail FROM storemon_get_report(:'id')), '^(starting|\d+/\d+ stores done)$',
-               'Running shows its progress');
+SELECT matches((SELECT detail FROM storemon_get_report(:'id')), '^waiting for a lock \(relation\)',
+               'Running shows that it waits for a lock');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon worker'
                   AND query LIKE 'storemon: computing report ' || :'id' || '%'),
           'the worker says in pg_stat_activity what it computes');
@@ -81,8 +81,8 @@ SELECT is(test_helpers.wait_report(:'bad', '{Complete,Failed}'), 'Failed', 'a fa
 SELECT matches((SELECT detail FROM storemon_get_report(:'bad')), 'unknown interpolation mode "bogus"',
                'Failed carries the error message');
 SELECT is(test_helpers.wait_report(:'after_bad', '{Complete,Failed}'), 'Complete', 'the next request still completes');
-SELECT throws_like(format('SELECT storemon_report_csv(%L)', :'bad'), 'storemon: report % is Failed, not Complete',
-                   'no CSV for a Failed report');
+SELECT throws_like(format('SELECT storemon_report_csv(%L)', :'bad'), 'storemon: report % Failed, so it has no CSV',
+                   'no CSV for a Failed report, and no hint to wait for it');
 SELECT throws_like($$SELECT storemon_report_csv('00000000-0000-0000-0000-000000000000')$$,
                    'storemon: no report with id %', 'no CSV for an unknown id');
 
@@ -100,23 +100,31 @@ SELECT is(test_helpers.wait_report(:'early', '{Complete,Failed}'), 'Complete', '
 SELECT results_eq(format('SELECT status, store_id FROM storemon_get_report(%L)', :'early'),
                   $$VALUES ('Complete'::text, NULL::text)$$, 'one Complete row with a NULL store');
 
--- 7. Privileges: only roles granted the functions.
+-- 7. Privileges: table grants, not function grants.  A reporting role
+--    needs INSERT on reports (two columns) and SELECT on reports and their
+--    rows; the worker computes its report only if it may read the feed.
 DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'storemon_reader') THEN DROP OWNED BY storemon_reader; DROP ROLE storemon_reader; END IF; END $$;
 DROP ROLE IF EXISTS storemon_stranger;
 CREATE ROLE storemon_reader;
 CREATE ROLE storemon_stranger;
-GRANT EXECUTE ON FUNCTION storemon_trigger_report(timestamptz, text), storemon_get_report(uuid),
-      storemon_report_csv(uuid) TO storemon_reader;
+GRANT INSERT (requested_as_of, interpolation), SELECT ON storemon.reports TO storemon_reader;
+GRANT SELECT ON storemon.report_rows, storemon.store_status, storemon.menu_hours, storemon.timezones TO storemon_reader;
+GRANT USAGE ON SEQUENCE storemon.reports_seq TO storemon_reader;
 SET ROLE storemon_reader;
 SELECT storemon_trigger_report() AS granted \gset
 SELECT lives_ok(format('SELECT * FROM storemon_get_report(%L)', :'granted'), 'a granted role triggers and reads');
+SELECT throws_ok($$UPDATE storemon.reports SET status = 'Complete'$$, '42501', NULL,
+                 'but may not change a request');
 RESET ROLE;
 SET ROLE storemon_stranger;
 SELECT throws_ok('SELECT storemon_trigger_report()', '42501', NULL, 'anyone else may not trigger');
 SELECT throws_ok(format('SELECT * FROM storemon_get_report(%L)', :'granted'), '42501', NULL,
                  'nor read reports');
+SELECT throws_ok('SELECT * FROM storemon_compute()', '42501', NULL, 'nor compute figures');
 RESET ROLE;
 SELECT is(test_helpers.wait_report(:'granted', '{Complete,Failed}'), 'Complete', 'the granted role''s report completes');
+SELECT is((SELECT requested_by FROM reports WHERE id = :'granted'), 'storemon_reader'::name,
+          'and names who asked');
 
 -- 8. Retention.
 SELECT is(storemon_purge_reports('0 seconds'), (SELECT count(*) FROM reports WHERE status IN ('Complete', 'Failed')),

@@ -6,7 +6,7 @@ SELECT clock_timestamp() AS scheduled_at \gset
 SELECT storemon_schedule('storemon-test', '* * * * *') AS job \gset
 SELECT cmp_ok(:job::bigint, '>', 0::bigint, 'storemon_schedule returns the pg_cron job id');
 SELECT is((SELECT command FROM cron.job WHERE jobid = :job),
-          'SELECT public.storemon_trigger_report(interpolation => ''nearest'')',
+          'SELECT storemon.storemon_trigger_report(interpolation => ''nearest'')',
           'the job triggers a report through the extension''s schema');
 
 CREATE FUNCTION pg_temp.wait_cron_report(since timestamptz, timeout_s int) RETURNS uuid

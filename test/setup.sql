@@ -5,6 +5,8 @@ CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS dblink;
 CREATE EXTENSION IF NOT EXISTS storemon;
 CREATE SCHEMA IF NOT EXISTS test_helpers;
+-- The one line of the README's usage: the API unqualified in this database.
+ALTER DATABASE storemon_test SET search_path = "$user", public, storemon;
 
 -- Wait (polling, 50 ms) until report id has one of the wanted statuses.
 CREATE OR REPLACE FUNCTION test_helpers.wait_report(id uuid, wanted text[], timeout_s float8 DEFAULT 60)
@@ -14,7 +16,7 @@ DECLARE
     deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
 BEGIN
     LOOP
-        SELECT r.status INTO st FROM public.reports r WHERE r.id = wait_report.id;
+        SELECT r.status INTO st FROM storemon.reports r WHERE r.id = wait_report.id;
         EXIT WHEN st = ANY (wanted) OR clock_timestamp() > deadline;
         PERFORM pg_sleep(0.05);
     END LOOP;
@@ -35,5 +37,5 @@ RETURNS TABLE (store_id text, uh numeric, ud numeric, uw numeric, dh numeric, dd
 LANGUAGE sql AS $$
     SELECT g.store_id, g.uptime_last_hour, g.uptime_last_day, g.uptime_last_week,
            g.downtime_last_hour, g.downtime_last_day, g.downtime_last_week
-    FROM public.storemon_get_report(id) g
+    FROM storemon.storemon_get_report(id) g
 $$;

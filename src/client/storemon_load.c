@@ -1,0 +1,378 @@
+/*
+ * storemon-load — load the three CSV feeds into storemon, all or nothing.
+ *
+ *   storemon-load [--status FILE] [--hours FILE] [--zones FILE] [--allow-empty]
+ *                 [-- [-d DB|CONNINFO] [-h HOST] [-p PORT] [-U USER]]
+ *
+ * A libpq client, so that no file name or file content is ever turned into
+ * SQL or a psql script: each file is read here, its records streamed to
+ * the server with COPY FROM STDIN into a temporary staging table, each
+ * record prefixed with the physical line it starts on, and the file names
+ * and header fields reach storemon.storemon_load_staged() as bound
+ * parameters.  That function validates and loads in one transaction
+ * (sql/storemon--1.0.sql); the first bad row stops everything with the
+ * file, line and value.
+ *
+ * The CSV is split here only to find where records end (a quoted field may
+ * hold newlines) and to count fields; the server's COPY parses the values.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#define MAX_COLUMNS 100
+
+typedef struct Record
+{
+	char *text; /* the raw record, without its line end */
+	size_t len;
+	size_t cap;
+	long line;  /* physical line it starts on (the header is line 1) */
+	int fields; /* fields outside quotes */
+} Record;
+
+typedef struct Feed
+{
+	const char *kind; /* status, hours, zones */
+	const char *file; /* as given; NULL: not loaded */
+	char *header;     /* text[] literal of the header's fields */
+	char *header_raw; /* the header line as written */
+} Feed;
+
+static PGconn *conn = NULL;
+
+static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("storemon-load: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (conn != NULL)
+		PQfinish(conn);
+	exit(1);
+}
+
+static void
+append(Record *r, int c)
+{
+	if (r->len + 1 >= r->cap)
+	{
+		r->cap = r->cap ? 2 * r->cap : 4096;
+		r->text = realloc(r->text, r->cap);
+		if (r->text == NULL)
+			fail("out of memory");
+	}
+	r->text[r->len++] = (char)c;
+	r->text[r->len] = '\0';
+}
+
+/*
+ * Read the next record of f into r; *line is the physical line the reader
+ * is on.  Returns false at the end of the file.  Blank lines are skipped.
+ */
+static bool
+next_record(FILE *f, Record *r, long *line, const char *file)
+{
+	bool quoted = false;
+	int c;
+
+	for (;;)
+	{
+		r->len = 0;
+		r->fields = 1;
+		r->line = *line;
+		if (r->text)
+			r->text[0] = '\0';
+		while ((c = getc(f)) != EOF)
+		{
+			if (c == '\n')
+			{
+				(*line)++;
+				if (!quoted)
+					break;
+			}
+			else if (c == '"')
+				quoted = !quoted;
+			else if (c == ',' && !quoted)
+				r->fields++;
+			append(r, c);
+		}
+		if (ferror(f))
+			fail("%s: cannot read: %s", file, strerror(errno));
+		if (quoted)
+			fail("%s: line %ld: a quoted field is not closed before the end of the file", file,
+			     r->line);
+		if (r->len > 0 && r->text[r->len - 1] == '\r')
+			r->text[--r->len] = '\0'; /* CRLF line ends */
+		if (r->len > 0)
+			return true;
+		if (c == EOF)
+			return false;
+	}
+}
+
+/* The header's fields as a text[] literal, quotes of the CSV removed. */
+static char *
+header_array(const Record *r)
+{
+	char *out = malloc(2 * r->len + 3 * (size_t)r->fields + 3);
+	char *o = out;
+	bool quoted = false;
+	const char *p = r->text;
+
+	if (out == NULL)
+		fail("out of memory");
+	if (r->len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3; /* a UTF-8 byte order mark */
+	*o++ = '{';
+	*o++ = '"';
+	for (; *p != '\0'; p++)
+	{
+		if (*p == '"')
+		{
+			if (quoted && p[1] == '"')
+				p++; /* "" inside quotes: one quote */
+			else
+			{
+				quoted = !quoted;
+				continue;
+			}
+		}
+		if (*p == ',' && !quoted)
+		{
+			o += sprintf(o, "\",\"");
+			continue;
+		}
+		if (*p == '"' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o++ = '"';
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+static void
+exec_ok(const char *sql, ExecStatusType expected)
+{
+	PGresult *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != expected)
+		fail("%s", PQerrorMessage(conn));
+	PQclear(res);
+}
+
+/* The server's error in full: message, detail, hint. */
+static void
+fail_with(PGresult *res, const char *where)
+{
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	fprintf(stderr, "ERROR:  %s%s\n", where ? where : "", msg ? msg : PQerrorMessage(conn));
+	if (detail)
+		fprintf(stderr, "DETAIL:  %s\n", detail);
+	if (hint)
+		fprintf(stderr, "HINT:  %s\n", hint);
+	PQfinish(conn);
+	exit(1);
+}
+
+/* The physical line of the n-th data record (1-based) of file. */
+static long
+line_of_record(const char *file, long n)
+{
+	FILE *f = fopen(file, "rb");
+	Record r = {0};
+	long line = 1;
+
+	if (f == NULL)
+		return 0;
+	for (long i = 0; i <= n && next_record(f, &r, &line, file); i++)
+		if (i == n)
+			break;
+	fclose(f);
+	free(r.text);
+	return r.line;
+}
+
+/* COPY refused a record: name the file and its physical line. */
+static void
+fail_copy(PGresult *res, const Feed *feed)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *at = context ? strstr(context, ", line ") : NULL;
+	char where[64] = "";
+	char *prefix;
+	size_t size;
+
+	if (at != NULL)
+		snprintf(where, sizeof(where),
+		         "line %ld: ", line_of_record(feed->file, strtol(at + 7, NULL, 10)));
+	size = strlen(feed->file) + strlen(where) + 16;
+	prefix = malloc(size);
+	snprintf(prefix, size, "storemon: %s: %s", feed->file, where);
+	fail_with(res, prefix);
+}
+
+/* Stage one file into pg_temp.storemon_stage_<kind>. */
+static void
+stage(Feed *feed)
+{
+	FILE *f = fopen(feed->file, "rb");
+	Record r = {0};
+	long line = 1;
+	int ncols;
+	char sql[256 + 8 * MAX_COLUMNS];
+	char prefix[32];
+	PGresult *res;
+
+	if (f == NULL)
+		fail("%s: cannot read the file: %s", feed->file, strerror(errno));
+	if (!next_record(f, &r, &line, feed->file))
+		fail("%s: line 1: no header (the file is empty)", feed->file);
+	ncols = r.fields;
+	if (ncols > MAX_COLUMNS)
+		fail("%s: line 1: the header has %d columns; at most %d", feed->file, ncols, MAX_COLUMNS);
+	feed->header = header_array(&r);
+	feed->header_raw = strdup(r.text);
+
+	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE storemon_stage_%s (line bigint", feed->kind);
+	for (int i = 1; i <= ncols; i++)
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", c%d text", i);
+	strcat(sql, ") ON COMMIT DROP");
+	exec_ok(sql, PGRES_COMMAND_OK);
+	snprintf(sql, sizeof(sql), "COPY pg_temp.storemon_stage_%s FROM STDIN (FORMAT csv)",
+	         feed->kind);
+	exec_ok(sql, PGRES_COPY_IN);
+
+	while (next_record(f, &r, &line, feed->file))
+	{
+		if (r.fields != ncols)
+		{
+			PQputCopyEnd(conn, "wrong field count");
+			PQclear(PQgetResult(conn));
+			fail("%s: line %ld: %d fields, but the header has %d: %.200s", feed->file, r.line,
+			     r.fields, ncols, feed->header_raw);
+		}
+		snprintf(prefix, sizeof(prefix), "%ld,", r.line);
+		if (PQputCopyData(conn, prefix, (int)strlen(prefix)) != 1 ||
+		    PQputCopyData(conn, r.text, (int)r.len) != 1 || PQputCopyData(conn, "\n", 1) != 1)
+			fail("%s", PQerrorMessage(conn));
+	}
+	fclose(f);
+	free(r.text);
+	if (PQputCopyEnd(conn, NULL) != 1)
+		fail("%s", PQerrorMessage(conn));
+	res = PQgetResult(conn);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_copy(res, feed);
+	PQclear(res);
+}
+
+/* Validate and load what was staged; print what each table got. */
+static void
+load(Feed *feeds, bool allow_empty)
+{
+	const char *params[7];
+	PGresult *res;
+
+	for (int i = 0; i < 3; i++)
+	{
+		params[2 * i] = feeds[i].file;
+		params[2 * i + 1] = feeds[i].header;
+	}
+	params[6] = allow_empty ? "true" : "false";
+	res = PQexecParams(conn,
+	                   "SELECT table_name, rows_loaded, note FROM storemon.storemon_load_staged("
+	                   "$1, $2::text[], $3, $4::text[], $5, $6::text[], $7::boolean)",
+	                   7, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_with(res, NULL);
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%s: %s rows %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		       PQgetvalue(res, i, 2));
+	PQclear(res);
+}
+
+static void
+usage(void)
+{
+	fputs("usage: storemon-load [--status FILE] [--hours FILE] [--zones FILE] [--allow-empty]\n"
+	      "                     [-- [-d DBNAME|CONNINFO] [-h HOST] [-p PORT] [-U USER]]\n"
+	      "Polls are appended; hours and zones replace what is there (a file without data\n"
+	      "rows is refused unless --allow-empty).  All or nothing, in one transaction.\n",
+	      stderr);
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	Feed feeds[3] = {
+	    {"status", NULL, NULL, NULL}, {"hours", NULL, NULL, NULL}, {"zones", NULL, NULL, NULL}};
+	const char *keys[6] = {NULL};
+	const char *vals[6] = {NULL};
+	int nkeys = 0;
+	bool allow_empty = false;
+	int i = 1;
+	PGresult *res;
+
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++)
+	{
+		int k = strcmp(argv[i], "--status") == 0  ? 0
+		        : strcmp(argv[i], "--hours") == 0 ? 1
+		        : strcmp(argv[i], "--zones") == 0 ? 2
+		                                          : -1;
+
+		if (strcmp(argv[i], "--allow-empty") == 0)
+			allow_empty = true;
+		else if (k >= 0 && i + 1 < argc)
+			feeds[k].file = argv[++i];
+		else
+			usage();
+	}
+	for (i++; i < argc; i += 2)
+	{
+		static const char *const flags[][2] = {
+		    {"-d", "dbname"}, {"-h", "host"}, {"-p", "port"}, {"-U", "user"}};
+		int k = -1;
+
+		for (int j = 0; j < 4; j++)
+			if (strcmp(argv[i], flags[j][0]) == 0)
+				k = j;
+		if (k < 0 || i + 1 >= argc || nkeys >= 4)
+			usage();
+		keys[nkeys] = flags[k][1];
+		vals[nkeys++] = argv[i + 1];
+	}
+	if (!feeds[0].file && !feeds[1].file && !feeds[2].file)
+		usage();
+
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(conn) != CONNECTION_OK)
+		fail("%s", PQerrorMessage(conn));
+	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'storemon'");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fail("the storemon extension is not installed in this database");
+	PQclear(res);
+	exec_ok("BEGIN", PGRES_COMMAND_OK);
+	for (int k = 0; k < 3; k++)
+		if (feeds[k].file != NULL)
+			stage(&feeds[k]);
+	load(feeds, allow_empty);
+	exec_ok("COMMIT", PGRES_COMMAND_OK);
+	PQfinish(conn);
+	return 0;
+}

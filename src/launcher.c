@@ -1,0 +1,289 @@
+/*
+ * launcher.c — the one process that starts report workers (see worker.h).
+ *
+ * Shaped like pg_cron's launcher and autovacuum's: a static background
+ * worker registered in _PG_init, sleeping on its latch, woken by sessions
+ * that queued a request and by the postmaster when a worker it started
+ * stops.  It is the only process that registers workers, so slots are
+ * counted in one place: a database whose worker cannot be started now
+ * (no free background worker slot) stays pending and is retried every
+ * second, and workers leave when idle, so no database waits for ever.
+ *
+ * At start (server start or after a crash) every database gets one look by
+ * a "probe" worker, which leaves at once unless storemon is installed there
+ * and has requests Queued or left Running by a worker that died.
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_database.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "registry.h"
+#include "worker.h"
+
+#define RETRY_MS       1000  /* a pending database without a worker: try again after */
+#define IDLE_WAKEUP_MS 60000 /* nothing pending: look anyway, for stale blockers */
+
+/* This launcher's handles of the workers it registered, by slot. */
+static BackgroundWorkerHandle *handles[SM_MAX_WORKERS];
+
+void
+sm_launcher_register(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 1;
+	strlcpy(w.bgw_library_name, "storemon", BGW_MAXLEN);
+	strlcpy(w.bgw_function_name, "storemon_launcher_main", BGW_MAXLEN);
+	strlcpy(w.bgw_name, "storemon launcher", BGW_MAXLEN);
+	strlcpy(w.bgw_type, "storemon launcher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&w);
+}
+
+/* The oids of the databases a worker can connect to (not templates). */
+static List *
+connectable_databases(void)
+{
+	List *dbs = NIL;
+	Relation rel;
+	TableScanDesc scan;
+	HeapTuple tup;
+	MemoryContext outer = CurrentMemoryContext;
+
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Form_pg_database db = (Form_pg_database)GETSTRUCT(tup);
+
+		if (db->datallowconn && !db->datistemplate)
+		{
+			MemoryContext old = MemoryContextSwitchTo(outer);
+
+			dbs = lappend_oid(dbs, db->oid);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return dbs;
+}
+
+/* Forget pending databases that were dropped or no longer take connections. */
+static void
+forget_gone_databases(void)
+{
+	List *dbs = connectable_databases();
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	{
+		SmDatabase *db = &sm_shared->dbs[i];
+
+		if (db->dboid != InvalidOid && db->pending && !list_member_oid(dbs, db->dboid))
+			db->pending = false;
+	}
+	LWLockRelease(sm_shared->lock);
+	list_free(dbs);
+}
+
+/*
+ * Free the slots of workers that stopped.  One that did not leave by itself
+ * was terminated or failed: its database is pending again, so a request it
+ * left Running is retried, not before a second from now.
+ */
+static void
+reap_workers(void)
+{
+	TimestampTz retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), RETRY_MS);
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < SM_MAX_WORKERS; i++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[i];
+		pid_t pid;
+
+		if (!w->in_use || handles[i] == NULL ||
+		    GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
+			continue;
+		if (!w->clean_exit)
+		{
+			SmDatabase *db = sm_database_entry(w->dboid, true);
+
+			if (db != NULL)
+			{
+				db->pending = true;
+				db->probe = false;
+				db->not_before = retry_at;
+			}
+		}
+		pfree(handles[i]);
+		handles[i] = NULL;
+		memset(w, 0, sizeof(*w));
+	}
+	/* entries with nothing left to do make room for other databases */
+	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	{
+		SmDatabase *db = &sm_shared->dbs[i];
+
+		if (db->dboid != InvalidOid && !db->pending && db->blocker == 0 &&
+		    sm_database_workers(db->dboid) == 0)
+			db->dboid = InvalidOid;
+	}
+	LWLockRelease(sm_shared->lock);
+}
+
+static bool
+register_worker(int slot, Oid dboid)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(w.bgw_library_name, "storemon", BGW_MAXLEN);
+	strlcpy(w.bgw_function_name, "storemon_db_worker_main", BGW_MAXLEN);
+	snprintf(w.bgw_name, BGW_MAXLEN, "storemon worker for database %u", dboid);
+	strlcpy(w.bgw_type, "storemon worker", BGW_MAXLEN);
+	w.bgw_main_arg = Int32GetDatum(slot);
+	w.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&w, &handles[slot]);
+}
+
+/*
+ * Start workers for pending databases, as many as each may have.  Returns
+ * false when some pending database got none (no free slot, or too soon
+ * after a failure), so the caller comes back soon.
+ */
+static bool
+start_workers(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool all_served = true;
+	static TimestampTz last_complaint = 0;
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	{
+		SmDatabase *db = &sm_shared->dbs[i];
+		int running;
+
+		if (db->dboid == InvalidOid || !db->pending || sm_database_blocked(db))
+			continue;
+		running = sm_database_workers(db->dboid);
+		if (running >= (db->probe ? 1 : sm_max_parallel_reports))
+			continue;
+		if (now < db->not_before)
+		{
+			all_served = false;
+			continue;
+		}
+		for (int s = 0; s < SM_MAX_WORKERS && running < sm_max_parallel_reports; s++)
+		{
+			SmWorkerSlot *w = &sm_shared->workers[s];
+
+			if (w->in_use)
+				continue;
+			if (!register_worker(s, db->dboid))
+			{
+				all_served = false;
+				if (TimestampDifferenceExceeds(last_complaint, now, 60000))
+				{
+					ereport(LOG, (errmsg("storemon: no background worker slot is free; "
+					                     "report requests wait until one is"),
+					              errhint("Raise max_worker_processes, or lower "
+					                      "storemon.worker_idle_timeout.")));
+					last_complaint = now;
+				}
+				LWLockRelease(sm_shared->lock);
+				return false;
+			}
+			memset(w, 0, sizeof(*w));
+			w->in_use = true;
+			w->dboid = db->dboid;
+			w->probe = db->probe;
+			running++;
+			if (db->probe)
+				break;
+		}
+	}
+	LWLockRelease(sm_shared->lock);
+	return all_served;
+}
+
+static void
+launcher_detach(int code, Datum arg)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	sm_shared->launcher_latch = NULL;
+	LWLockRelease(sm_shared->lock);
+}
+
+void
+storemon_launcher_main(Datum arg)
+{
+	List *dbs;
+	ListCell *lc;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	sm_fix_settings();
+	pgstat_report_appname("storemon launcher");
+
+	/* Workers registered by an earlier launcher are gone with it (restart). */
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	memset(sm_shared->workers, 0, sizeof(sm_shared->workers));
+	sm_shared->launcher_latch = MyLatch;
+	LWLockRelease(sm_shared->lock);
+	before_shmem_exit(launcher_detach, (Datum)0);
+	ereport(LOG, (errmsg("storemon launcher started")));
+
+	dbs = connectable_databases();
+	foreach (lc, dbs)
+		sm_registry_wake(lfirst_oid(lc), true);
+	list_free(dbs);
+
+	for (;;)
+	{
+		bool served;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		reap_workers();
+		served = start_workers();
+		if (!served)
+			forget_gone_databases();
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+		                served ? IDLE_WAKEUP_MS : RETRY_MS, PG_WAIT_EXTENSION);
+	}
+}
