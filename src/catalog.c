@@ -9,6 +9,7 @@
 #include "catalog/pg_namespace.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/guc.h"
 #include "commands/extension.h"
 #include "utils/lsyscache.h"
 
@@ -83,4 +84,20 @@ sm_check_read_privileges(const SmCatalog *cat, Oid role, bool polls_only)
 		return;
 	check_select(cat->menu_hours, role);
 	check_select(cat->timezones, role);
+}
+
+int
+sm_pin_search_path(void)
+{
+	int level = NewGUCNestLevel();
+
+	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+void
+sm_unpin_search_path(int level)
+{
+	AtEOXact_GUC(true, level);
 }

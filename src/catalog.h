@@ -38,4 +38,13 @@ extern Oid sm_extension_schema(void);
  */
 extern void sm_check_read_privileges(const SmCatalog *cat, Oid role, bool polls_only);
 
+/*
+ * SQL that storemon runs through SPI in a caller's session resolves its
+ * operators, functions and collations in pg_catalog alone, as a function
+ * with SET search_path does: sm_pin_search_path() returns a GUC nest level
+ * that sm_unpin_search_path() ends (an error ends it too).
+ */
+extern int sm_pin_search_path(void);
+extern void sm_unpin_search_path(int level);
+
 #endif /* SM_CATALOG_H */

@@ -9,7 +9,7 @@
  *
  *   SELECT * FROM (SELECT * FROM storemon_compute($1, $2, NULL, 'b1')
  *       UNION ALL SELECT * FROM storemon_compute($1, $2, 'b1', 'b2') ...
- *   ) ranges ORDER BY store_id COLLATE "C"
+ *   ) ranges ORDER BY store_id COLLATE pg_catalog."C"
  *
  * run through SPI with parallel query allowed and its rows sent straight
  * into the caller's tuplestore.  Nothing is shared by hand: the snapshot,
@@ -76,7 +76,7 @@ range_query(const char *function, char **bounds, int nbounds)
 		appendStringInfo(&sql, "%sSELECT * FROM %s.%s($1, $2, %s, %s)", i == 0 ? "" : " UNION ALL ",
 		                 schema, function, i == 0 ? "NULL" : quote_literal_cstr(bounds[i - 1]),
 		                 i == nbounds ? "NULL" : quote_literal_cstr(bounds[i]));
-	appendStringInfoString(&sql, ") ranges ORDER BY store_id COLLATE \"C\"");
+	appendStringInfoString(&sql, ") ranges ORDER BY store_id COLLATE pg_catalog.\"C\"");
 	return sql.data;
 }
 
@@ -122,7 +122,7 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 	options.read_only = true;
 	options.dest = dest;
 
-	guc_level = NewGUCNestLevel();
+	guc_level = sm_pin_search_path();
 	snprintf(workers, sizeof(workers), "%d", nbounds);
 	set_local("max_parallel_workers_per_gather", workers);
 	set_local("parallel_setup_cost", "0");
@@ -132,7 +132,7 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 	if (SPI_execute_extended(range_query(function, bounds, nbounds), &options) != SPI_OK_SELECT)
 		elog(ERROR, "storemon: the parallel report query failed");
 	SPI_finish();
-	AtEOXact_GUC(true, guc_level);
+	sm_unpin_search_path(guc_level);
 	dest->rDestroy(dest);
 	return true;
 }

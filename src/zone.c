@@ -10,6 +10,7 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
+#include "catalog.h"
 #include "zone.h"
 
 #define SM_ZONE_NAME_MAX 128
@@ -37,6 +38,7 @@ load_known_zones(void)
 {
 	HASHCTL ctl;
 	HTAB *zones;
+	int level;
 
 	ctl.keysize = SM_ZONE_NAME_MAX;
 	ctl.entrysize = sizeof(ZoneEntry);
@@ -44,8 +46,9 @@ load_known_zones(void)
 	zones =
 	    hash_create("storemon known zones", 1024, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 
+	level = sm_pin_search_path();
 	SPI_connect();
-	if (SPI_execute("SELECT lower(name), name FROM pg_catalog.pg_timezone_names", true, 0) !=
+	if (SPI_execute("SELECT pg_catalog.lower(name), name FROM pg_catalog.pg_timezone_names", true, 0) !=
 	    SPI_OK_SELECT)
 		elog(ERROR, "storemon: cannot read pg_timezone_names");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -61,6 +64,7 @@ load_known_zones(void)
 		strlcpy(e->name, name, SM_ZONE_NAME_MAX);
 	}
 	SPI_finish();
+	sm_unpin_search_path(level);
 	known_zones = zones;
 }
 

@@ -29,11 +29,12 @@ sub storemon_node
 	return $node;
 }
 
-# A database with storemon and the sample feeds of data/ loaded.
+# A database (created unless there) with storemon and the sample feeds of data/ loaded.
 sub load_sample
 {
 	my ($node, $db) = @_;
-	$node->safe_psql('postgres', qq{CREATE DATABASE "$db"});
+	$node->safe_psql('postgres', qq{CREATE DATABASE "$db"})
+	  unless $node->safe_psql('postgres', "SELECT 1 FROM pg_database WHERE datname = '$db'");
 	$node->safe_psql($db, q{CREATE EXTENSION storemon});
 	$node->safe_psql($db, qq{ALTER DATABASE "$db" SET search_path = "\$user", public, storemon});
 	my ($out, $err);
