@@ -155,6 +155,28 @@ reap_workers(void)
 	LWLockRelease(sm_shared->lock);
 }
 
+/*
+ * No slot is free: ask workers that sit idle in databases with nothing
+ * pending to leave now rather than after their idle timeout.  Lock held.
+ */
+static void
+ask_idle_workers_to_yield(void)
+{
+	for (int i = 0; i < SM_MAX_WORKERS; i++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[i];
+		SmDatabase *db;
+
+		if (!w->in_use || w->computing || w->pid == 0 || w->latch == NULL)
+			continue;
+		db = sm_database_entry(w->dboid, false);
+		if (db != NULL && db->pending)
+			continue;
+		w->yield = true;
+		SetLatch(w->latch);
+	}
+}
+
 static bool
 register_worker(int slot, Oid dboid)
 {
@@ -210,6 +232,7 @@ start_workers(void)
 			if (!register_worker(s, db->dboid))
 			{
 				all_served = false;
+				ask_idle_workers_to_yield();
 				if (TimestampDifferenceExceeds(last_complaint, now, 60000))
 				{
 					ereport(LOG, (errmsg("storemon: no background worker slot is free; "

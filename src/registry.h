@@ -38,6 +38,7 @@ typedef struct SmWorkerSlot
 	bool in_use;     /* registered by the launcher, not yet reaped */
 	bool clean_exit; /* the worker left by itself: nothing to redo */
 	bool probe;      /* started to look, not for a request: leave if idle */
+	bool yield;      /* another database waits for a slot: leave when idle */
 	Oid dboid;
 	pid_t pid; /* 0 until the worker runs */
 	Latch *latch;

@@ -293,7 +293,8 @@ storemon_db_worker_main(Datum arg)
 		if (served == SERVE_WORKED)
 			last_work = GetCurrentTimestamp();
 		idle_ms = TimestampDifferenceMilliseconds(last_work, GetCurrentTimestamp());
-		if (served == SERVE_NO_EXTENSION || (my_slot->probe && served == SERVE_IDLE) ||
+		if (served == SERVE_NO_EXTENSION ||
+		    ((my_slot->probe || my_slot->yield) && served == SERVE_IDLE) ||
 		    idle_ms >= (long)sm_worker_idle_timeout_ms)
 			leave_if_quiet();
 		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

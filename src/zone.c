@@ -48,8 +48,8 @@ load_known_zones(void)
 
 	level = sm_pin_search_path();
 	SPI_connect();
-	if (SPI_execute("SELECT pg_catalog.lower(name), name FROM pg_catalog.pg_timezone_names", true, 0) !=
-	    SPI_OK_SELECT)
+	if (SPI_execute("SELECT pg_catalog.lower(name), name FROM pg_catalog.pg_timezone_names", true,
+	                0) != SPI_OK_SELECT)
 		elog(ERROR, "storemon: cannot read pg_timezone_names");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{

@@ -162,6 +162,54 @@ header_array(const Record *r)
 	return out;
 }
 
+/* Length of the valid UTF-8 sequence at p (1 to 4), or 0. */
+static int
+utf8_sequence(const unsigned char *p)
+{
+	int n = p[0] < 0x80             ? 1
+	        : (p[0] & 0xE0) == 0xC0 ? 2
+	        : (p[0] & 0xF0) == 0xE0 ? 3
+	        : (p[0] & 0xF8) == 0xF0 ? 4
+	                                : 0;
+
+	if (n == 2 && p[0] < 0xC2)
+		return 0; /* overlong */
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * The file name as messages show it: any path is accepted, but the server
+ * takes only valid text, so control characters and bytes that are not
+ * UTF-8 are written as \xNN.  The name is never part of any SQL.
+ */
+static char *
+shown_name(const char *name)
+{
+	char *out = malloc(4 * strlen(name) + 1);
+	char *o = out;
+
+	if (out == NULL)
+		fail("out of memory");
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';)
+	{
+		int n = utf8_sequence(p);
+
+		if (n == 0 || *p < 0x20 || *p == 0x7F)
+		{
+			o += sprintf(o, "\\x%02X", *p++);
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
 exec_ok(const char *sql, ExecStatusType expected)
 {
@@ -220,9 +268,9 @@ fail_copy(PGresult *res, const Feed *feed)
 	if (at != NULL)
 		snprintf(where, sizeof(where),
 		         "line %ld: ", line_of_record(feed->file, strtol(at + 7, NULL, 10)));
-	size = strlen(feed->file) + strlen(where) + 16;
+	size = 4 * strlen(feed->file) + strlen(where) + 16;
 	prefix = malloc(size);
-	snprintf(prefix, size, "storemon: %s: %s", feed->file, where);
+	snprintf(prefix, size, "storemon: %s: %s", shown_name(feed->file), where);
 	fail_with(res, prefix);
 }
 
@@ -290,7 +338,7 @@ load(Feed *feeds, bool allow_empty)
 
 	for (int i = 0; i < 3; i++)
 	{
-		params[2 * i] = feeds[i].file;
+		params[2 * i] = feeds[i].file ? shown_name(feeds[i].file) : NULL;
 		params[2 * i + 1] = feeds[i].header;
 	}
 	params[6] = allow_empty ? "true" : "false";
@@ -322,8 +370,8 @@ main(int argc, char **argv)
 {
 	Feed feeds[3] = {
 	    {"status", NULL, NULL, NULL}, {"hours", NULL, NULL, NULL}, {"zones", NULL, NULL, NULL}};
-	const char *keys[6] = {NULL};
-	const char *vals[6] = {NULL};
+	const char *keys[7] = {NULL};
+	const char *vals[7] = {NULL};
 	int nkeys = 0;
 	bool allow_empty = false;
 	int i = 1;
@@ -359,6 +407,11 @@ main(int argc, char **argv)
 	}
 	if (!feeds[0].file && !feeds[1].file && !feeds[2].file)
 		usage();
+	if (getenv("PGCLIENTENCODING") == NULL)
+	{
+		keys[nkeys] = "client_encoding"; /* the feeds are UTF-8 CSV */
+		vals[nkeys++] = "UTF8";
+	}
 
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK)

@@ -1,0 +1,97 @@
+# The loader against hostile input: file names that would be commands in a
+# generated psql script, paths with every awkward character, and content
+# that must not reach SQL.  Nothing runs, everything loads or is refused
+# with the file named, and a refused load changes nothing.
+use strict;
+use warnings;
+use lib 't';
+use File::Temp qw(tempdir);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+
+my $node = storemon_node('loader', preload => 'storemon');
+$node->safe_psql('postgres', 'CREATE DATABASE feeds');
+$node->safe_psql('feeds', 'CREATE EXTENSION storemon');
+my $dir = tempdir(CLEANUP => 1);
+my $canary = "pwned_by_loader"; # a command that ran would leave it in the working directory
+unlink $canary;
+
+sub load
+{
+	my (@args) = @_;
+	my ($out, $err);
+	my $ok = IPC::Run::run(['./storemon-load', @args, '--', '-h', $node->host, '-p', $node->port, '-d', 'feeds'],
+		'>', \$out, '2>', \$err);
+	return ($ok, $out, $err);
+}
+
+sub write_file
+{
+	my ($path, $text) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh;
+}
+
+my $zones = "store_id,timezone_str\nz1,Asia/Tokyo\n";
+my @names = (
+	"with space.csv",
+	"quote'single.csv",
+	"quote\"double.csv",
+	"back\\slash.csv",
+	"new\nline.csv",
+	"new\n\\! touch $canary\n.csv",
+	"semi;colon \$(touch $canary).csv",
+	"`touch $canary`.csv",
+	"\xc3\xa9t\xc3\xa9 (UTF-8).csv",
+	"latin1 \xe9 (not UTF-8).csv");
+for my $name (@names)
+{
+	my $path = "$dir/$name";
+	write_file($path, $zones);
+	my ($ok, $out, $err) = load('--zones', $path);
+	(my $shown = $name) =~ s/([\n\x80-\xff])/sprintf('\\x%02X', ord($1))/ge;
+	ok($ok, "a file named \"$shown\" loads") or diag($err);
+}
+ok(!-e $canary, 'no file name ran a command');
+is($node->safe_psql('feeds', 'SELECT timezone_str FROM storemon.timezones'), 'Asia/Tokyo', 'and the rows landed');
+
+# Content: SQL in a value is data.
+write_file("$dir/sql.csv", "store_id,timezone_str\n\"x'); DROP TABLE storemon.timezones; --\",UTC\n");
+my ($ok, $out, $err) = load('--zones', "$dir/sql.csv");
+ok($ok, 'a value holding SQL loads as a value') or diag($err);
+is($node->safe_psql('feeds', 'SELECT store_id FROM storemon.timezones'),
+	"x'); DROP TABLE storemon.timezones; --", 'verbatim');
+
+# A header-only file replaces nothing; a missing file is named.
+write_file("$dir/empty.csv", "store_id,timezone_str\n");
+($ok, $out, $err) = load('--zones', "$dir/empty.csv");
+ok(!$ok, 'a header-only zones file is refused');
+like($err, qr/\Q$dir\E\/empty\.csv: the file has no data rows; timezones was left as it is/, 'naming the file');
+is($node->safe_psql('feeds', 'SELECT count(*) FROM storemon.timezones'), '1', 'and the zones are kept');
+($ok, $out, $err) = load('--zones', "$dir/no such file.csv");
+like($err, qr/no such file\.csv: cannot read the file/, 'a missing file is named');
+
+# A bad row after good ones in another file: nothing of either lands.
+write_file("$dir/hours.csv", "store_id,day,start_time_local,end_time_local\nz1,0,09:00,17:00\n");
+write_file("$dir/status.csv", "store_id,status,timestamp_utc\nz1,active,2023-01-22 12:00:00 UTC\n"
+	  . "z1,active,2023-01-22 13:00:00 UTC\nz1,maybe,2023-01-22 14:00:00 UTC\n");
+($ok, $out, $err) = load('--hours', "$dir/hours.csv", '--status', "$dir/status.csv");
+like($err, qr/status\.csv: line 4: status 'maybe' is neither active nor inactive/, 'a bad status names file, line and value');
+is($node->safe_psql('feeds', 'SELECT (SELECT count(*) FROM storemon.menu_hours) + (SELECT count(*) FROM storemon.store_status)'),
+	'0', 'and nothing of the load landed');
+
+# Invalid UTF-8 on a line after a multi-line record: the physical line is named.
+write_file("$dir/utf8.csv", "store_id,status,timestamp_utc\n\"a\nb\",active,2023-01-22 12:00:00 UTC\nc\xff,active,2023-01-22 12:00:00 UTC\n");
+($ok, $out, $err) = load('--status', "$dir/utf8.csv");
+like($err, qr/utf8\.csv: line 4: .*invalid byte sequence/, 'a byte the server refuses names its physical line');
+
+# An unterminated quote is named too.
+write_file("$dir/quote.csv", "store_id,status,timestamp_utc\n\"a,active,2023-01-22 12:00:00 UTC\n");
+($ok, $out, $err) = load('--status', "$dir/quote.csv");
+like($err, qr/quote\.csv: line 2: a quoted field is not closed/, 'an unclosed quote names its line');
+
+$node->stop;
+done_testing();
