@@ -3,7 +3,8 @@
 #   make            build the extension (needs postgresql-server-dev-15)
 #   make install    install it into the server's directories
 #   make demo       throwaway cluster, sample data, a report by the worker, CSV
-#   make test       throwaway cluster, pg_regress + pgTAP + C unit tests
+#   make test       C unit tests (plain, sanitized), libFuzzer, then the TAP tests
+#                   t/*.pl on throwaway clusters (pg_regress, pgTAP, faults, hostile roles)
 #   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
 #
 # demo, test and bench install the Debian packages they need first.
@@ -55,12 +56,12 @@ bench: deps
 	bench/run
 
 # The plain-C arithmetic on its own, with TAP output for prove.
+CORE = src/schedule.c src/interpolation.c src/report.c test/unit/sm_grow_libc.c
 unit: test/unit/test_arith
-test/unit/test_arith: test/unit/test_arith.c src/schedule.c src/interpolation.c src/report.c
+test/unit/test_arith: test/unit/test_arith.c $(CORE)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^
 
 # The same under AddressSanitizer and UndefinedBehaviorSanitizer (clang).
-CORE = src/schedule.c src/interpolation.c src/report.c
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 unit-sanitized: test/unit/test_arith_sanitized
 test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
@@ -69,7 +70,7 @@ test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
 # A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
 fuzz: test/fuzz/fuzz_core
 test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
-	clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc -o $@ $^
+	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
 
 format:
 	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c

@@ -24,16 +24,6 @@
 #define AS_OF_MIN (INT64_C(-211813488000000000) + 2 * SM_USECS_PER_WEEK)
 #define AS_OF_MAX (INT64_C(9223371331200000000) - 2 * SM_USECS_PER_WEEK)
 
-void *
-sm_grow(void *ptr, size_t nbytes)
-{
-	void *p = realloc(ptr, nbytes);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 typedef struct Bytes
 {
 	const uint8_t *p;

@@ -8,16 +8,6 @@
 
 #include "report.h"
 
-void *
-sm_grow(void *ptr, size_t nbytes)
-{
-	void *p = realloc(ptr, nbytes);
-
-	if (p == NULL)
-		abort();
-	return p;
-}
-
 static int tests = 0;
 static int failures = 0;
 
