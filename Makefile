@@ -33,6 +33,9 @@ ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
+# PGXS tracks no header dependencies: a changed struct must rebuild every object.
+$(OBJS): $(wildcard src/*.h)
+
 .PHONY: deps demo test bench unit unit-sanitized fuzz format prove_installcheck
 
 # TAP tests (t/*.pl), each on clusters of its own, as PostgreSQL's modules

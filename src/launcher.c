@@ -125,7 +125,7 @@ reap_workers(void)
 		SmWorkerSlot *w = &sm_shared->workers[i];
 		pid_t pid;
 
-		if (!w->in_use || handles[i] == NULL ||
+		if (!w->in_use || w->orphan || handles[i] == NULL ||
 		    GetBackgroundWorkerPid(handles[i], &pid) != BGWH_STOPPED)
 			continue;
 		if (!w->clean_exit)
@@ -191,6 +191,7 @@ register_worker(int slot, Oid dboid)
 	snprintf(w.bgw_name, BGW_MAXLEN, "storemon worker for database %u", dboid);
 	strlcpy(w.bgw_type, "storemon worker", BGW_MAXLEN);
 	w.bgw_main_arg = Int32GetDatum(slot);
+	memcpy(w.bgw_extra, &dboid, sizeof(Oid)); /* read before the slot may be */
 	w.bgw_notify_pid = MyProcPid;
 	return RegisterDynamicBackgroundWorker(&w, &handles[slot]);
 }
@@ -278,9 +279,14 @@ storemon_launcher_main(Datum arg)
 	sm_fix_settings();
 	pgstat_report_appname("storemon launcher");
 
-	/* Workers registered by an earlier launcher are gone with it (restart). */
+	/*
+	 * Slots still in use were registered by an earlier launcher (this one
+	 * was restarted alone; after a server crash shared memory is new): this
+	 * launcher has no handles for them, so their workers free them.
+	 */
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	memset(sm_shared->workers, 0, sizeof(sm_shared->workers));
+	for (int i = 0; i < SM_MAX_WORKERS; i++)
+		sm_shared->workers[i].orphan = sm_shared->workers[i].in_use;
 	sm_shared->launcher_latch = MyLatch;
 	LWLockRelease(sm_shared->lock);
 	before_shmem_exit(launcher_detach, (Datum)0);

@@ -39,6 +39,7 @@ typedef struct SmWorkerSlot
 	bool clean_exit; /* the worker left by itself: nothing to redo */
 	bool probe;      /* started to look, not for a request: leave if idle */
 	bool yield;      /* another database waits for a slot: leave when idle */
+	bool orphan;     /* registered by an earlier launcher: the worker frees the slot */
 	Oid dboid;
 	pid_t pid; /* 0 until the worker runs */
 	Latch *latch;

@@ -99,6 +99,17 @@ report_progress(void *arg, int64 done, int64 total)
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
+/* Say in shared memory which report this worker computes (storemon_internal.progress). */
+static void
+show_computing(const pg_uuid_t *id)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	my_slot->report = *id;
+	my_slot->done = my_slot->total = 0;
+	my_slot->computing = true;
+	LWLockRelease(sm_shared->lock);
+}
+
 /* The role that asked for the report must be able to read what it reads. */
 static void
 check_requester(const SmClaim *claim)
@@ -136,9 +147,6 @@ static void
 compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 {
 	strlcpy(current_report, sm_uuid_text(&claim->id), sizeof(current_report));
-	my_slot->report = claim->id;
-	my_slot->done = my_slot->total = 0;
-	my_slot->computing = true;
 	PG_TRY();
 	{
 		begin_work(psprintf("storemon: computing report %s", current_report), true);
@@ -199,6 +207,8 @@ serve_queue(MemoryContext worker_context)
 				                     recovered)));
 			claimed = sm_queue_claim(&claim);
 		}
+		if (claimed)
+			show_computing(&claim.id); /* before the claim commits: never Running with no worker */
 		end_work();
 		MemoryContextSwitchTo(worker_context);
 		if (!present)
@@ -249,6 +259,17 @@ worker_detach(int code, Datum arg)
 	my_slot->pid = 0;
 	my_slot->latch = NULL;
 	my_slot->computing = false;
+	if (my_slot->orphan)
+	{
+		/* no launcher knows this worker: free the slot, and ask for a successor if needed */
+		SmDatabase *db = sm_database_entry(MyDatabaseId, false);
+
+		if (db != NULL && !my_slot->clean_exit)
+			db->pending = true;
+		memset(my_slot, 0, sizeof(*my_slot));
+		if (sm_shared->launcher_latch != NULL)
+			SetLatch(sm_shared->launcher_latch);
+	}
 	LWLockRelease(sm_shared->lock);
 }
 
@@ -258,12 +279,14 @@ storemon_db_worker_main(Datum arg)
 	MemoryContext worker_context;
 	TimestampTz last_work;
 	bool blocked;
+	Oid dboid;
 
+	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	my_slot = &sm_shared->workers[DatumGetInt32(arg)];
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(my_slot->dboid, InvalidOid, 0);
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	sm_fix_settings();
 	pgstat_report_appname("storemon worker");
 

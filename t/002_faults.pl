@@ -23,6 +23,8 @@ sub running_report
 	$locker->query_safe("BEGIN; LOCK TABLE storemon.$table IN ACCESS EXCLUSIVE MODE");
 	my $id = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
 	is(wait_status($node, $db, $id, 30, 'Running'), 'Running', "$what: the report is Running");
+	unlike($node->safe_psql($db, "SELECT detail FROM storemon_get_report('$id')"), qr/stopped/,
+		"$what: and its worker is seen computing it");
 	return ($id, $locker);
 }
 
@@ -47,8 +49,8 @@ sub completed_again
 
 # 1. The server crashes (immediate stop) during a report.
 my ($id, $locker) = running_report('crash', 'store_status');
-like($node->safe_psql($db, "SELECT detail FROM storemon_get_report('$id')"),
-	qr/^waiting for a lock \(relation\)/, 'a report blocked on a lock says so in its progress');
+ok($node->poll_query_until($db, "SELECT detail ~ '^waiting for a lock \\(relation\\)' FROM storemon_get_report('$id')"),
+	'a report blocked on a lock says so in its progress');
 $node->stop('immediate');
 eval { $locker->quit };
 $node->start;
@@ -97,7 +99,27 @@ is(wait_status($node, $db, $next, 30, 'Complete', 'Failed'), 'Complete', 'the ne
 like(($node->psql($db, "SELECT storemon_report_csv('$bad')"))[2] // '',
 	qr/Failed, so it has no CSV.*HINT:.*trigger a new report/s, 'the CSV of a Failed report says to trigger a new one');
 
-# 6. Idle workers leave and free their slot.
+# 6. The launcher is terminated while a report runs: it comes back, the
+#    report completes, and the worker it no longer knows frees its slot.
+($id, $locker) = running_report('launcher', 'store_status');
+my $launcher = $node->safe_psql('postgres',
+	q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon launcher'});
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($launcher)");
+ok($node->poll_query_until('postgres', qq{SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE backend_type = 'storemon launcher' AND pid <> $launcher}), 'launcher: it is restarted');
+$locker->query_safe('COMMIT');
+$locker->quit;
+is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'launcher: the running report completes');
+for my $round (1 .. 3)
+{
+	$next = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
+	is(wait_status($node, $db, $next, 30, 'Complete', 'Failed'), 'Complete',
+		"launcher: a new report completes ($round)");
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+}
+
+# 7. Idle workers leave and free their slot.
 ok($node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'"),
 	'idle workers leave after storemon.worker_idle_timeout');

@@ -160,6 +160,42 @@ test_rounding(void)
 	is_int(sm_round_hundredths(SM_USECS_PER_HOUR, SM_USECS_PER_MIN), 6000, "an hour is 60.00 min");
 }
 
+/*
+ * The issue's crash: a report near the end of the timestamp range, in a
+ * zone that changes offset inside the week.  The server refuses as_of past
+ * END_TIMESTAMP - 2 weeks (compute.c); at that very as_of, with a split
+ * into two offsets and overnight hours, the business intervals fit the
+ * capacity computed for them and the figures are the business time.
+ */
+static void
+test_end_of_range(void)
+{
+	int64_t as_of = INT64_C(9223371331200000000) - 2 * SM_USECS_PER_WEEK;
+	SmInterval w = sm_week_window(as_of);
+	SmOffsetSpan spans[2] = {{w.lo, w.lo + 3 * SM_USECS_PER_DAY, -H(4)},
+	                         {w.lo + 3 * SM_USECS_PER_DAY, w.hi, -H(5)}};
+	SmHoursRow hours[7];
+	SmInterval iv[14];
+	SmWeekTemplate week = {false, 0, iv};
+	SmPoll poll = {as_of - H(30), false};
+	SmFigures f;
+
+	for (int d = 0; d < 7; d++)
+		hours[d] = (SmHoursRow){d, H(22), H(2)}; /* every night 22:00-02:00 */
+	sm_week_build(hours, 7, &week);
+	{
+		int cap = sm_business_capacity(&week, spans, 2);
+		SmInterval *out = malloc(sizeof(SmInterval) * (cap + 1));
+		int n = sm_business_intervals(&week, spans, 2, out);
+
+		is_int(n <= cap, 1, "end of range: business intervals fit their capacity");
+		free(out);
+	}
+	f = run(&poll, 1, hours, 7, spans, 2, as_of, SM_NEAREST);
+	is_int(f.up_us[SM_LAST_WEEK], 0, "end of range: no uptime from one inactive poll");
+	is_int(f.down_us[SM_LAST_WEEK], 7 * H(4), "end of range: 7 nights of 4 h, exactly");
+}
+
 int
 main(void)
 {
@@ -169,6 +205,7 @@ main(void)
 	test_hours();
 	test_dst();
 	test_rounding();
+	test_end_of_range();
 	printf("1..%d\n", tests);
 	return failures == 0 ? 0 : 1;
 }
