@@ -253,6 +253,8 @@ start_workers(void)
 			if (db->probe)
 				break;
 		}
+		if (running == 0)
+			all_served = false; /* every slot of storemon's own table is taken */
 	}
 	LWLockRelease(sm_shared->lock);
 	return all_served;
