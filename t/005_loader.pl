@@ -93,5 +93,26 @@ write_file("$dir/quote.csv", "store_id,status,timestamp_utc\n\"a,active,2023-01-
 ($ok, $out, $err) = load('--status', "$dir/quote.csv");
 like($err, qr/quote\.csv: line 2: a quoted field is not closed/, 'an unclosed quote names its line');
 
+# After the commit the loaded tables are vacuumed and analyzed, so the first
+# report reads the polls from the index alone; a role that may load but not
+# vacuum is told so, and its load stands.
+write_file("$dir/polls.csv", "store_id,status,timestamp_utc\n"
+	  . join('', map { "s$_,active,2023-01-22 12:00:00 UTC\n" } 1 .. 5000));
+($ok, $out, $err) = load('--status', "$dir/polls.csv");
+ok($ok, 'a load as the tables\' owner') or diag($err);
+$node->safe_psql('feeds', 'CREATE EXTENSION pg_visibility');
+is($node->safe_psql('feeds', q{SELECT count(*) FROM pg_visibility_map('storemon.store_status') WHERE NOT all_visible}),
+	'0', 'leaves every page of the polls all-visible');
+cmp_ok($node->safe_psql('feeds', q{SELECT reltuples FROM pg_class WHERE oid = 'storemon.store_status'::regclass}),
+	'>=', 5000, 'and the table analyzed');
+like($node->safe_psql('feeds', q{SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'storemon.store_status'::regclass}),
+	qr/autovacuum_vacuum_insert_threshold=20000/, 'store_status carries autovacuum settings for an insert-only feed');
+$node->safe_psql('feeds', q{CREATE ROLE loader LOGIN; GRANT INSERT ON storemon.store_status TO loader});
+$ok = IPC::Run::run(['./storemon-load', '--status', "$dir/polls.csv", '--', '-h', $node->host,
+		'-p', $node->port, '-d', 'feeds', '-U', 'loader'], '>', \$out, '2>', \$err);
+ok($ok, 'a role with INSERT only loads polls');
+like($err, qr/this role does not own the tables, so they were not vacuumed/, 'and is told they were not vacuumed');
+is($node->safe_psql('feeds', 'SELECT count(*) FROM storemon.store_status'), '10000', 'its rows are there');
+
 $node->stop;
 done_testing();

@@ -15,6 +15,10 @@
  *
  * The CSV is split here only to find where records end (a quoted field may
  * hold newlines) and to count fields; the server's COPY parses the values.
+ *
+ * After the commit the loaded tables are vacuumed and analyzed (unless
+ * --no-vacuum), so that the first report reads the polls from the index
+ * alone, as every later one does, and the planner knows the stores.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -354,13 +358,56 @@ load(Feed *feeds, bool allow_empty)
 	PQclear(res);
 }
 
+/* Notices of VACUUM: a role that does not own the tables may not vacuum them. */
+static bool vacuum_skipped = false;
+
+static void
+vacuum_notice(void *arg, const PGresult *res)
+{
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+	(void)arg;
+
+	if (msg != NULL && strstr(msg, "skipping") != NULL)
+		vacuum_skipped = true;
+	else
+		fputs(PQresultErrorMessage(res), stderr);
+}
+
+/* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
+static void
+vacuum_loaded(const Feed *feeds)
+{
+	static const char *const tables[3] = {"storemon.store_status", "storemon.menu_hours",
+	                                      "storemon.timezones"};
+	char sql[160] = "VACUUM (ANALYZE) ";
+	bool first = true;
+
+	for (int i = 0; i < 3; i++)
+		if (feeds[i].file != NULL)
+		{
+			strcat(sql, first ? "" : ", ");
+			strcat(sql, tables[i]);
+			first = false;
+		}
+	PQsetNoticeReceiver(conn, vacuum_notice, NULL);
+	exec_ok(sql, PGRES_COMMAND_OK);
+	if (vacuum_skipped)
+		fputs("storemon-load: note: this role does not own the tables, so they were not "
+		      "vacuumed; reports read the new polls from the table until autovacuum has "
+		      "passed (or run VACUUM (ANALYZE) on them as their owner)\n",
+		      stderr);
+}
+
 static void
 usage(void)
 {
 	fputs("usage: storemon-load [--status FILE] [--hours FILE] [--zones FILE] [--allow-empty]\n"
+	      "                     [--no-vacuum]\n"
 	      "                     [-- [-d DBNAME|CONNINFO] [-h HOST] [-p PORT] [-U USER]]\n"
 	      "Polls are appended; hours and zones replace what is there (a file without data\n"
-	      "rows is refused unless --allow-empty).  All or nothing, in one transaction.\n",
+	      "rows is refused unless --allow-empty).  All or nothing, in one transaction;\n"
+	      "then the loaded tables are vacuumed and analyzed (not with --no-vacuum).\n",
 	      stderr);
 	exit(2);
 }
@@ -374,6 +421,7 @@ main(int argc, char **argv)
 	const char *vals[7] = {NULL};
 	int nkeys = 0;
 	bool allow_empty = false;
+	bool vacuum = true;
 	int i = 1;
 	PGresult *res;
 
@@ -386,6 +434,8 @@ main(int argc, char **argv)
 
 		if (strcmp(argv[i], "--allow-empty") == 0)
 			allow_empty = true;
+		else if (strcmp(argv[i], "--no-vacuum") == 0)
+			vacuum = false;
 		else if (k >= 0 && i + 1 < argc)
 			feeds[k].file = argv[++i];
 		else
@@ -426,6 +476,8 @@ main(int argc, char **argv)
 			stage(&feeds[k]);
 	load(feeds, allow_empty);
 	exec_ok("COMMIT", PGRES_COMMAND_OK);
+	if (vacuum)
+		vacuum_loaded(feeds);
 	PQfinish(conn);
 	return 0;
 }
