@@ -126,7 +126,10 @@ check_requester(const SmClaim *claim)
 	sm_check_read_privileges(&cat, role, false);
 }
 
-/* The whole error in the server log, as autovacuum reports its errors. */
+/*
+ * The whole error in the server log, as autovacuum reports its errors;
+ * returns message, detail and hint for the report's error column.
+ */
 static char *
 log_failure(void)
 {
@@ -136,8 +139,9 @@ log_failure(void)
 	EmitErrorReport();
 	edata = CopyErrorData();
 	FlushErrorState();
-	stored = edata->detail != NULL ? psprintf("%s\nDETAIL: %s", edata->message, edata->detail)
-	                               : pstrdup(edata->message);
+	stored = psprintf("%s%s%s%s%s", edata->message, edata->detail ? "\nDETAIL: " : "",
+	                  edata->detail ? edata->detail : "", edata->hint ? "\nHINT: " : "",
+	                  edata->hint ? edata->hint : "");
 	FreeErrorData(edata);
 	return stored;
 }
