@@ -196,6 +196,46 @@ register_worker(int slot, Oid dboid)
 	return RegisterDynamicBackgroundWorker(&w, &handles[slot]);
 }
 
+/* Log, at most once a minute, that a database waits for a slot. */
+static void
+complain_no_slot(TimestampTz now)
+{
+	static TimestampTz last_complaint = 0;
+
+	if (!TimestampDifferenceExceeds(last_complaint, now, 60000))
+		return;
+	ereport(LOG, (errmsg("storemon: no background worker slot is free; "
+	                     "report requests wait until one is"),
+	              errhint("Raise max_worker_processes, or lower storemon.worker_idle_timeout.")));
+	last_complaint = now;
+}
+
+/*
+ * Start the workers one pending database may still have.  Returns false
+ * when the server had no background worker slot left.  Lock held.
+ */
+static bool
+start_for_database(SmDatabase *db, int *running)
+{
+	for (int s = 0; s < SM_MAX_WORKERS && *running < sm_max_parallel_reports; s++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[s];
+
+		if (w->in_use)
+			continue;
+		if (!register_worker(s, db->dboid))
+			return false;
+		memset(w, 0, sizeof(*w));
+		w->in_use = true;
+		w->dboid = db->dboid;
+		w->probe = db->probe;
+		(*running)++;
+		if (db->probe)
+			break; /* one look is enough */
+	}
+	return true;
+}
+
 /*
  * Start workers for pending databases, as many as each may have.  Returns
  * false when some pending database got none (no free slot, or too soon
@@ -206,7 +246,6 @@ start_workers(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	bool all_served = true;
-	static TimestampTz last_complaint = 0;
 
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < SM_MAX_DATABASES; i++)
@@ -220,40 +259,15 @@ start_workers(void)
 		if (running >= (db->probe ? 1 : sm_max_parallel_reports))
 			continue;
 		if (now < db->not_before)
-		{
 			all_served = false;
-			continue;
-		}
-		for (int s = 0; s < SM_MAX_WORKERS && running < sm_max_parallel_reports; s++)
+		else if (!start_for_database(db, &running))
 		{
-			SmWorkerSlot *w = &sm_shared->workers[s];
-
-			if (w->in_use)
-				continue;
-			if (!register_worker(s, db->dboid))
-			{
-				all_served = false;
-				ask_idle_workers_to_yield();
-				if (TimestampDifferenceExceeds(last_complaint, now, 60000))
-				{
-					ereport(LOG, (errmsg("storemon: no background worker slot is free; "
-					                     "report requests wait until one is"),
-					              errhint("Raise max_worker_processes, or lower "
-					                      "storemon.worker_idle_timeout.")));
-					last_complaint = now;
-				}
-				LWLockRelease(sm_shared->lock);
-				return false;
-			}
-			memset(w, 0, sizeof(*w));
-			w->in_use = true;
-			w->dboid = db->dboid;
-			w->probe = db->probe;
-			running++;
-			if (db->probe)
-				break;
+			ask_idle_workers_to_yield();
+			complain_no_slot(now);
+			all_served = false;
+			break;
 		}
-		if (running == 0)
+		else if (running == 0)
 			all_served = false; /* every slot of storemon's own table is taken */
 	}
 	LWLockRelease(sm_shared->lock);

@@ -277,32 +277,43 @@ worker_detach(int code, Datum arg)
 	LWLockRelease(sm_shared->lock);
 }
 
+/*
+ * Take this worker's slot: say who it is, and leave at once if a command
+ * that needs the database alone began while it started (dbguard.c).
+ */
+static void
+attach_slot(int slot)
+{
+	SmDatabase *db;
+	bool blocked;
+
+	my_slot = &sm_shared->workers[slot];
+	before_shmem_exit(worker_detach, (Datum)0);
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	my_slot->pid = MyProcPid;
+	my_slot->latch = MyLatch;
+	db = sm_database_entry(MyDatabaseId, false);
+	blocked = db != NULL && sm_database_blocked(db);
+	LWLockRelease(sm_shared->lock);
+	if (blocked)
+		proc_exit(1); /* not a clean exit: the launcher serves the database later */
+}
+
 void
 storemon_db_worker_main(Datum arg)
 {
 	MemoryContext worker_context;
 	TimestampTz last_work;
-	bool blocked;
 	Oid dboid;
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
-	my_slot = &sm_shared->workers[DatumGetInt32(arg)];
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	sm_fix_settings();
 	pgstat_report_appname("storemon worker");
-
-	before_shmem_exit(worker_detach, (Datum)0);
-	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	my_slot->pid = MyProcPid;
-	my_slot->latch = MyLatch;
-	blocked = sm_database_entry(MyDatabaseId, false) != NULL &&
-	          sm_database_blocked(sm_database_entry(MyDatabaseId, false));
-	LWLockRelease(sm_shared->lock);
-	if (blocked)
-		proc_exit(1); /* a DROP/RENAME/TEMPLATE began while this worker started (dbguard.c) */
+	attach_slot(DatumGetInt32(arg));
 
 	worker_context =
 	    AllocSetContextCreate(TopMemoryContext, "storemon worker", ALLOCSET_DEFAULT_SIZES);

@@ -412,18 +412,23 @@ usage(void)
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct Options
 {
-	Feed feeds[3] = {
-	    {"status", NULL, NULL, NULL}, {"hours", NULL, NULL, NULL}, {"zones", NULL, NULL, NULL}};
-	const char *keys[7] = {NULL};
-	const char *vals[7] = {NULL};
-	int nkeys = 0;
-	bool allow_empty = false;
-	bool vacuum = true;
+	Feed feeds[3];
+	const char *keys[7]; /* libpq connection keywords and values */
+	const char *vals[7];
+	int nkeys;
+	bool allow_empty;
+	bool vacuum;
+} Options;
+
+static void
+parse_args(int argc, char **argv, Options *o)
+{
+	static const char *const flags[][2] = {
+	    {"-d", "dbname"}, {"-h", "host"}, {"-p", "port"}, {"-U", "user"}};
 	int i = 1;
-	PGresult *res;
 
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++)
 	{
@@ -433,37 +438,49 @@ main(int argc, char **argv)
 		                                          : -1;
 
 		if (strcmp(argv[i], "--allow-empty") == 0)
-			allow_empty = true;
+			o->allow_empty = true;
 		else if (strcmp(argv[i], "--no-vacuum") == 0)
-			vacuum = false;
+			o->vacuum = false;
 		else if (k >= 0 && i + 1 < argc)
-			feeds[k].file = argv[++i];
+			o->feeds[k].file = argv[++i];
 		else
 			usage();
 	}
 	for (i++; i < argc; i += 2)
 	{
-		static const char *const flags[][2] = {
-		    {"-d", "dbname"}, {"-h", "host"}, {"-p", "port"}, {"-U", "user"}};
 		int k = -1;
 
 		for (int j = 0; j < 4; j++)
 			if (strcmp(argv[i], flags[j][0]) == 0)
 				k = j;
-		if (k < 0 || i + 1 >= argc || nkeys >= 4)
+		if (k < 0 || i + 1 >= argc || o->nkeys >= 4)
 			usage();
-		keys[nkeys] = flags[k][1];
-		vals[nkeys++] = argv[i + 1];
+		o->keys[o->nkeys] = flags[k][1];
+		o->vals[o->nkeys++] = argv[i + 1];
 	}
-	if (!feeds[0].file && !feeds[1].file && !feeds[2].file)
+	if (!o->feeds[0].file && !o->feeds[1].file && !o->feeds[2].file)
 		usage();
 	if (getenv("PGCLIENTENCODING") == NULL)
 	{
-		keys[nkeys] = "client_encoding"; /* the feeds are UTF-8 CSV */
-		vals[nkeys++] = "UTF8";
+		o->keys[o->nkeys] = "client_encoding"; /* the feeds are UTF-8 CSV */
+		o->vals[o->nkeys++] = "UTF8";
 	}
+}
 
-	conn = PQconnectdbParams(keys, vals, 1);
+int
+main(int argc, char **argv)
+{
+	Options o = {
+	    {{"status", NULL, NULL, NULL}, {"hours", NULL, NULL, NULL}, {"zones", NULL, NULL, NULL}},
+	    {NULL},
+	    {NULL},
+	    0,
+	    false,
+	    true};
+	PGresult *res;
+
+	parse_args(argc, argv, &o);
+	conn = PQconnectdbParams(o.keys, o.vals, 1);
 	if (PQstatus(conn) != CONNECTION_OK)
 		fail("%s", PQerrorMessage(conn));
 	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'storemon'");
@@ -472,12 +489,12 @@ main(int argc, char **argv)
 	PQclear(res);
 	exec_ok("BEGIN", PGRES_COMMAND_OK);
 	for (int k = 0; k < 3; k++)
-		if (feeds[k].file != NULL)
-			stage(&feeds[k]);
-	load(feeds, allow_empty);
+		if (o.feeds[k].file != NULL)
+			stage(&o.feeds[k]);
+	load(o.feeds, o.allow_empty);
 	exec_ok("COMMIT", PGRES_COMMAND_OK);
-	if (vacuum)
-		vacuum_loaded(feeds);
+	if (o.vacuum)
+		vacuum_loaded(o.feeds);
 	PQfinish(conn);
 	return 0;
 }
