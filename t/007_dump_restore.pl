@@ -1,0 +1,31 @@
+# pg_dump and restore of a database using storemon: the extension's own
+# schemas come back from CREATE EXTENSION, the feeds, reports and grants
+# from the dump, and the restored database computes reports.
+use strict;
+use warnings;
+use lib 't';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+
+my $node = storemon_node('dump', preload => 'storemon');
+load_sample($node, 'src');
+my $id = $node->safe_psql('src', 'SELECT storemon_trigger_report()');
+is(wait_status($node, 'src', $id, 30, 'Complete'), 'Complete', 'the source database has a report');
+$node->safe_psql('src', 'CREATE ROLE reporting; GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting');
+
+my $dump = $PostgreSQL::Test::Utils::tmp_check . '/src.sql';
+$node->command_ok(['pg_dump', '-d', $node->connstr('src'), '-f', $dump], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE dst');
+$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('dst'), '-f', $dump],
+	'the dump restores into a new database');
+is($node->safe_psql('dst', 'SELECT count(*) FROM storemon.store_status'),
+	$node->safe_psql('src', 'SELECT count(*) FROM storemon.store_status'), 'with every poll');
+is($node->safe_psql('dst', "SELECT count(*) FROM storemon.storemon_get_report('$id')"), '250', 'with the report');
+is($node->safe_psql('dst', q{SELECT has_table_privilege('reporting', 'storemon.report_rows', 'SELECT')}), 't',
+	'with the grants');
+my $again = $node->safe_psql('dst', 'SELECT storemon.storemon_trigger_report()');
+is(wait_status($node, 'dst', $again, 30, 'Complete'), 'Complete', 'and its worker computes new reports');
+$node->stop;
+done_testing();
