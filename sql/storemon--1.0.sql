@@ -320,6 +320,51 @@ BEGIN
 END
 $$;
 
+-- A load at least as large as store_status, by a role that owns it, builds
+-- the table's indexes once afterwards instead of keeping them up row by row
+-- (about 4x less time at a million rows): the indexes are dropped here and
+-- their own definitions returned, for stage_rebuild_indexes to run after
+-- the INSERT.  NULL when the load is small or the caller may not.  Reports
+-- wait for the load's transaction either way.
+CREATE FUNCTION storemon_internal.stage_drop_indexes(stage text)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_rows bigint;
+    defs text[];
+BEGIN
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'storemon.store_status'::regclass), 'USAGE') THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM pg_temp.%I', stage) INTO new_rows;
+    IF new_rows < (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'storemon.store_status'::regclass)
+       OR new_rows < 10000 THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(pg_get_indexdef(indexrelid) ORDER BY indexrelid) INTO defs
+    FROM pg_index WHERE indrelid = 'storemon.store_status'::regclass;
+    EXECUTE (SELECT 'DROP INDEX ' || string_agg(indexrelid::regclass::text, ', ')
+             FROM pg_index WHERE indrelid = 'storemon.store_status'::regclass);
+    RETURN defs;
+END
+$$;
+
+CREATE FUNCTION storemon_internal.stage_rebuild_indexes(defs text[])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    def text;
+BEGIN
+    FOREACH def IN ARRAY coalesce(defs, '{}') LOOP
+        EXECUTE def;
+    END LOOP;
+END
+$$;
+
 -- The checks every store_id gets, as a CASE branch on column %1$I.
 CREATE FUNCTION storemon_internal.store_id_problem()
 RETURNS text
@@ -347,6 +392,7 @@ DECLARE
     sid_checks constant text := storemon_internal.store_id_problem();
     sid text; a text; b text; c text;
     n bigint; total bigint;
+    index_defs text[];
 BEGIN
     IF status_file IS NOT NULL THEN
         sid := storemon_internal.stage_column(status_file, status_header, '{store_id}');
@@ -361,12 +407,15 @@ BEGIN
                  WHEN %3$I !~* %4$L
                      THEN format('timestamp_utc %%s is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', storemon_internal.shown(%3$I))
             END$f$, sid, a, b, ts_re, format(sid_checks, sid)));
+        index_defs := storemon_internal.stage_drop_indexes('storemon_stage_status');
         n := storemon_internal.stage_insert(status_file, 'storemon_stage_status',
             format('INSERT INTO storemon.store_status (store_id, timestamp_utc, status)
                     SELECT btrim(%I), btrim(%I)::timestamptz, lower(btrim(%I))
                     FROM pg_temp.storemon_stage_status', sid, b, a),
             ARRAY[[b, 'timestamp_utc', 'timestamptz']]);
-        RETURN QUERY SELECT 'store_status'::text, n, 'appended'::text;
+        PERFORM storemon_internal.stage_rebuild_indexes(index_defs);
+        RETURN QUERY SELECT 'store_status'::text, n,
+            CASE WHEN index_defs IS NULL THEN 'appended' ELSE 'appended; indexes rebuilt in bulk' END;
     END IF;
 
     IF hours_file IS NOT NULL THEN
