@@ -12,7 +12,7 @@
 EXTENSION = storemon
 MODULE_big = storemon
 OBJS = \
-	src/schedule.o src/interpolation.o src/report.o \
+	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
 	src/catalog.o src/zone.o src/compute.o src/functions.o \
 	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
 	src/dbguard.o src/storemon.o

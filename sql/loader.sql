@@ -43,6 +43,36 @@ SELECT (SELECT count(*) FROM store_status) AS polls, (SELECT count(*) FROM menu_
 \! ./storemon-load --status test/fixtures/bad_status_after_multiline.csv
 -- A record with a field too many names the file, the line and the header.
 \! ./storemon-load --hours test/fixtures/bad_hours_columns.csv
+-- The loader checks a timestamp's shape in C (src/feed_format.c): it must
+-- accept exactly what the regular expression of its error path accepts, on
+-- the tricky cases and on 30,000 random one-character edits of good ones.
+SELECT setseed(0.42);
+WITH re AS (
+    SELECT '^\s*\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?\s*(UTC|GMT|Z|[+-]\d{1,2}(:?\d{2})?)?\s*$' AS re
+), good AS (
+    SELECT ARRAY['2023-01-22 12:09:39.388884 UTC', '2023-01-22T12:09:39Z', '2023-01-22 12:09 +05:30',
+                 '2023-01-22 1:09:39.3 -0800', '2023-01-22', '  2023-01-22 12:09:39 gmt  ',
+                 '2023-01-22t12:09:39.123456+5', '2023-01-22 12:09:39 +530'] AS g
+), cases AS (
+    SELECT unnest(ARRAY['', ' ', 'now', 'epoch', 'infinity', '2023-01-22 12:09:39 PST', '2023-01-22T',
+                        '2023-01-22 12', '2023-01-22 12:0', '2023-01-22  12:00', '2023-01-22 12:00:00.',
+                        '2023-01-22 12:00:00.1234567', '2023-01-22 12:00 +05:', '2023-01-22 12:00 +05:3',
+                        '2023-01-22 12:00 +12345', '2023-01-22 12:00 +', '2023-01-22 12:00 +053:00',
+                        '2023-01-22UTC', '2023-01-22 Z', '2023-01-221', E'2023-01-22\t12:00',
+                        E'2023-01-22 12:00\v', '2023-1-22', '02023-01-22']) AS s
+    UNION ALL
+    SELECT CASE i % 3
+               WHEN 0 THEN overlay(b PLACING c FROM p FOR 1)
+               WHEN 1 THEN overlay(b PLACING c FROM p FOR 0)
+               ELSE overlay(b PLACING '' FROM p FOR 1) END
+    FROM (SELECT i, b, 1 + floor(random() * length(b))::int AS p,
+                 substr(E'0123456789-: T.tZzUuCcGgMm+\t', 1 + floor(random() * 29)::int, 1) AS c
+          FROM generate_series(1, 30000) i, good, LATERAL (SELECT g[1 + i % array_length(g, 1)] AS b) pick) m
+)
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE storemon_internal.is_feed_timestamp(s)) AS accepted,
+       count(*) FILTER (WHERE storemon_internal.is_feed_timestamp(s) IS DISTINCT FROM (s ~* re)) AS disagreements
+FROM cases, re;
 -- A good hours file with a bad status file in the same load: nothing of either lands.
 \! ./storemon-load --hours test/fixtures/hours_dayOfWeek.csv --status test/fixtures/bad_status.csv
 SELECT (SELECT count(*) FROM store_status) = polls AS polls_unchanged,

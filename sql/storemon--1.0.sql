@@ -277,9 +277,14 @@ BEGIN
 END
 $$;
 
--- Run the bulk INSERT of a staged file; if a cast fails, name the row:
--- casts is a list of {column, column name, type} the INSERT casts to.
-CREATE FUNCTION storemon_internal.stage_insert(file text, stage text, insert_sql text, casts text[])
+-- Run the bulk INSERT of a staged file.  If it fails (a cast, a constraint
+-- of the table, or a guard of the INSERT itself), name the first bad row:
+-- problem_sql (as for stage_check) when given, then the casts, a list of
+-- {column, column name, type} the INSERT casts to.  So a good file is
+-- checked by the INSERT alone, and the row-by-row checks run only for a
+-- bad one.
+CREATE FUNCTION storemon_internal.stage_insert(file text, stage text, insert_sql text, casts text[],
+                                               problem_sql text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -291,13 +296,34 @@ BEGIN
     BEGIN
         EXECUTE insert_sql;
         GET DIAGNOSTICS n = ROW_COUNT;
-    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR data_exception THEN
+    EXCEPTION WHEN data_exception OR check_violation OR not_null_violation THEN
+        IF problem_sql IS NOT NULL THEN
+            PERFORM storemon_internal.stage_check(file, stage, problem_sql);
+        END IF;
         FOREACH c SLICE 1 IN ARRAY casts LOOP
             PERFORM storemon_internal.stage_find_bad_cast(file, stage, c[1], c[2], c[3]);
         END LOOP;
         RAISE;
     END;
     RETURN n;
+END
+$$;
+
+-- The shape of a feed timestamp, as ts_re in storemon_load_staged says it
+-- (src/feed_format.c): the same language, checked in C.
+CREATE FUNCTION storemon_internal.is_feed_timestamp(v text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_is_feed_timestamp'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The guard an INSERT puts on a value no cast or constraint refuses but
+-- the feed format does: it sends stage_insert to its row-by-row checks.
+CREATE FUNCTION storemon_internal.stage_bad_value()
+RETURNS timestamptz
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION 'storemon: a staged value is not in the feed format'
+        USING ERRCODE = 'invalid_datetime_format';
 END
 $$;
 
@@ -398,7 +424,19 @@ BEGIN
         sid := storemon_internal.stage_column(status_file, status_header, '{store_id}');
         a := storemon_internal.stage_column(status_file, status_header, '{status}');
         b := storemon_internal.stage_column(status_file, status_header, '{timestamp_utc}');
-        PERFORM storemon_internal.stage_check(status_file, 'storemon_stage_status', format($f$
+        index_defs := storemon_internal.stage_drop_indexes('storemon_stage_status');
+        -- The table's NOT NULL and CHECK constraints and the cast check a
+        -- good file; the timestamp's shape (a cast takes 'now' or a zone
+        -- name) is guarded in the INSERT.
+        n := storemon_internal.stage_insert(status_file, 'storemon_stage_status',
+            format($f$INSERT INTO storemon.store_status (store_id, timestamp_utc, status)
+                    SELECT btrim(%1$I),
+                           CASE WHEN storemon_internal.is_feed_timestamp(%2$I) THEN btrim(%2$I)::timestamptz
+                                WHEN %2$I IS NOT NULL THEN storemon_internal.stage_bad_value() END,
+                           lower(btrim(%3$I))
+                    FROM pg_temp.storemon_stage_status$f$, sid, b, a),
+            ARRAY[[b, 'timestamp_utc', 'timestamptz']],
+            format($f$
             CASE %5$s
                  WHEN %2$I IS NULL THEN 'status is empty'
                  WHEN lower(btrim(%2$I)) NOT IN ('active', 'inactive')
@@ -407,12 +445,6 @@ BEGIN
                  WHEN %3$I !~* %4$L
                      THEN format('timestamp_utc %%s is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', storemon_internal.shown(%3$I))
             END$f$, sid, a, b, ts_re, format(sid_checks, sid)));
-        index_defs := storemon_internal.stage_drop_indexes('storemon_stage_status');
-        n := storemon_internal.stage_insert(status_file, 'storemon_stage_status',
-            format('INSERT INTO storemon.store_status (store_id, timestamp_utc, status)
-                    SELECT btrim(%I), btrim(%I)::timestamptz, lower(btrim(%I))
-                    FROM pg_temp.storemon_stage_status', sid, b, a),
-            ARRAY[[b, 'timestamp_utc', 'timestamptz']]);
         PERFORM storemon_internal.stage_rebuild_indexes(index_defs);
         RETURN QUERY SELECT 'store_status'::text, n,
             CASE WHEN index_defs IS NULL THEN 'appended' ELSE 'appended; indexes rebuilt in bulk' END;
