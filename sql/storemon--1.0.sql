@@ -377,6 +377,12 @@ BEGIN
 END
 $$;
 
+-- Read store_status's indexes into shared buffers (src/functions.c): a
+-- bulk-built index is written past them, and the first report would read
+-- it cold.
+CREATE FUNCTION storemon_internal.warm_indexes()
+RETURNS bigint AS 'MODULE_PATHNAME', 'storemon_warm_indexes' LANGUAGE C VOLATILE;
+
 CREATE FUNCTION storemon_internal.stage_rebuild_indexes(defs text[])
 RETURNS void
 LANGUAGE plpgsql
@@ -385,9 +391,13 @@ AS $$
 DECLARE
     def text;
 BEGIN
-    FOREACH def IN ARRAY coalesce(defs, '{}') LOOP
+    IF defs IS NULL THEN
+        RETURN;
+    END IF;
+    FOREACH def IN ARRAY defs LOOP
         EXECUTE def;
     END LOOP;
+    PERFORM storemon_internal.warm_indexes();
 END
 $$;
 
