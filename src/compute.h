@@ -52,7 +52,11 @@ typedef struct SmStoreRange
 	text *to;
 } SmStoreRange;
 
-/* Compute the report as of as_of, for the stores in range, under the active snapshot. */
+/*
+ * Compute the report as of as_of, for the stores in range, under the active
+ * snapshot.  Like sm_default_as_of, it first checks that the current user
+ * may SELECT the tables it reads.
+ */
 extern void sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
                               const SmReportSink *sink);
 

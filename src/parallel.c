@@ -24,6 +24,7 @@
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/params.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -105,6 +106,8 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 	if (sm_parallel_workers <= 0 || IsParallelWorker() || IsInParallelMode())
 		return false;
 	sm_catalog_lookup(&cat);
+	/* the histogram holds store ids: read it only for a caller who may read them */
+	sm_check_read_privileges(&cat, GetUserId(), false);
 	bounds = palloc(sizeof(char *) * sm_parallel_workers);
 	nbounds = range_bounds(cat.store_status, sm_parallel_workers + 1, bounds);
 	if (nbounds == 0)
