@@ -170,8 +170,11 @@ static bool wake_callback_registered = false;
 static void
 wake_at_commit(XactEvent event, void *arg)
 {
-	if (event == XACT_EVENT_COMMIT && wake_pending)
-		sm_registry_wake(MyDatabaseId, false);
+	if (event == XACT_EVENT_COMMIT && wake_pending && !sm_registry_wake(MyDatabaseId, false))
+		ereport(WARNING, (errmsg("storemon: more than %d databases wait for report workers; "
+		                         "this request is served once one of them is done",
+		                         sm_max_databases),
+		                  errhint("Raise storemon.max_databases.")));
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
 		wake_pending = false;

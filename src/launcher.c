@@ -98,7 +98,7 @@ forget_gone_databases(void)
 	List *dbs = connectable_databases();
 
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	for (int i = 0; i < sm_max_databases; i++)
 	{
 		SmDatabase *db = &sm_shared->dbs[i];
 
@@ -144,7 +144,7 @@ reap_workers(void)
 		memset(w, 0, sizeof(*w));
 	}
 	/* entries with nothing left to do make room for other databases */
-	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	for (int i = 0; i < sm_max_databases; i++)
 	{
 		SmDatabase *db = &sm_shared->dbs[i];
 
@@ -248,7 +248,7 @@ start_workers(void)
 	bool all_served = true;
 
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	for (int i = 0; i < sm_max_databases; i++)
 	{
 		SmDatabase *db = &sm_shared->dbs[i];
 		int running;
@@ -274,6 +274,52 @@ start_workers(void)
 	return all_served;
 }
 
+/*
+ * Mark every database pending for one look by a probe worker: at start, for
+ * requests a crash or restart left, and after a database found no place in
+ * shared memory (registry.h), for the requests it could not announce.
+ */
+static void
+look_in_every_database(void)
+{
+	static int next = 0; /* where the last round found no place: start there */
+	List *dbs = connectable_databases();
+	int n = list_length(dbs);
+
+	for (int k = 0; k < n; k++)
+	{
+		int i = (next + k) % n;
+
+		if (!sm_registry_wake(list_nth_oid(dbs, i), true))
+		{
+			next = i; /* the table is full again: the next round goes on from here */
+			break;
+		}
+	}
+	list_free(dbs);
+}
+
+/*
+ * Was a database left without a place, and is there one now?  Clears the
+ * mark then; while every place is taken it stays, and nothing is probed.
+ */
+static bool
+take_overflow(void)
+{
+	bool take = false;
+
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	if (sm_shared->overflowed && sm_database_entry(InvalidOid, false) != NULL /* a free place */)
+	{
+		sm_shared->overflowed = false;
+		take = true;
+	}
+	else if (sm_shared->overflowed)
+		ask_idle_workers_to_yield(); /* their databases' places free when they leave */
+	LWLockRelease(sm_shared->lock);
+	return take;
+}
+
 static void
 launcher_detach(int code, Datum arg)
 {
@@ -285,9 +331,6 @@ launcher_detach(int code, Datum arg)
 void
 storemon_launcher_main(Datum arg)
 {
-	List *dbs;
-	ListCell *lc;
-
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -308,10 +351,7 @@ storemon_launcher_main(Datum arg)
 	before_shmem_exit(launcher_detach, (Datum)0);
 	ereport(LOG, (errmsg("storemon launcher started")));
 
-	dbs = connectable_databases();
-	foreach (lc, dbs)
-		sm_registry_wake(lfirst_oid(lc), true);
-	list_free(dbs);
+	look_in_every_database();
 
 	for (;;)
 	{
@@ -325,7 +365,9 @@ storemon_launcher_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		reap_workers();
-		served = start_workers();
+		if (take_overflow())
+			look_in_every_database(); /* whichever database found no place is among them */
+		served = start_workers() && !sm_shared->overflowed;
 		if (!served)
 			forget_gone_databases();
 		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

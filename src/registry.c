@@ -19,12 +19,19 @@ SmShared *sm_shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+static Size
+registry_size(void)
+{
+	return MAXALIGN(
+	    add_size(offsetof(SmShared, dbs), mul_size(sm_max_databases, sizeof(SmDatabase))));
+}
+
 static void
 registry_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(SmShared)));
+	RequestAddinShmemSpace(registry_size());
 	RequestNamedLWLockTranche("storemon", 1);
 }
 
@@ -36,10 +43,10 @@ registry_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	sm_shared = ShmemInitStruct("storemon", sizeof(SmShared), &found);
+	sm_shared = ShmemInitStruct("storemon", registry_size(), &found);
 	if (!found)
 	{
-		memset(sm_shared, 0, sizeof(SmShared));
+		memset(sm_shared, 0, registry_size());
 		sm_shared->lock = &(GetNamedLWLockTranche("storemon"))->lock;
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -59,7 +66,7 @@ sm_database_entry(Oid dboid, bool add)
 {
 	SmDatabase *free_entry = NULL;
 
-	for (int i = 0; i < SM_MAX_DATABASES; i++)
+	for (int i = 0; i < sm_max_databases; i++)
 	{
 		SmDatabase *db = &sm_shared->dbs[i];
 
@@ -94,7 +101,7 @@ sm_database_blocked(SmDatabase *db)
 	return db->blocker != 0;
 }
 
-void
+bool
 sm_registry_wake(Oid dboid, bool probe)
 {
 	SmDatabase *db;
@@ -103,11 +110,11 @@ sm_registry_wake(Oid dboid, bool probe)
 	db = sm_database_entry(dboid, true);
 	if (db == NULL)
 	{
+		sm_shared->overflowed = true;
+		if (sm_shared->launcher_latch != NULL)
+			SetLatch(sm_shared->launcher_latch);
 		LWLockRelease(sm_shared->lock);
-		ereport(WARNING, (errmsg("storemon: more than %d databases wait for report workers; "
-		                         "this one is served when one of them is done",
-		                         SM_MAX_DATABASES)));
-		return;
+		return false;
 	}
 	if (!db->pending)
 		db->probe = probe;
@@ -124,4 +131,5 @@ sm_registry_wake(Oid dboid, bool probe)
 	if (sm_shared->launcher_latch != NULL)
 		SetLatch(sm_shared->launcher_latch);
 	LWLockRelease(sm_shared->lock);
+	return true;
 }

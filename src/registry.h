@@ -30,8 +30,7 @@
 #include "storage/lwlock.h"
 #include "utils/uuid.h"
 
-#define SM_MAX_WORKERS   64   /* workers at once, all databases */
-#define SM_MAX_DATABASES 1024 /* databases tracked at once */
+#define SM_MAX_WORKERS 64 /* workers at once, all databases */
 
 typedef struct SmWorkerSlot
 {
@@ -62,11 +61,15 @@ typedef struct SmShared
 {
 	LWLock *lock;
 	Latch *launcher_latch; /* NULL while no launcher runs */
+	bool overflowed;       /* a database found no place in dbs: look in every one once */
 	SmWorkerSlot workers[SM_MAX_WORKERS];
-	SmDatabase dbs[SM_MAX_DATABASES];
+	SmDatabase dbs[FLEXIBLE_ARRAY_MEMBER]; /* storemon.max_databases of them */
 } SmShared;
 
 extern SmShared *sm_shared;
+
+/* storemon.max_databases (storemon.c): places in dbs, fixed at server start. */
+extern int sm_max_databases;
 
 /* From _PG_init: ask for the shared memory and install the hooks that set it up. */
 extern void sm_registry_init(void);
@@ -74,8 +77,12 @@ extern void sm_registry_init(void);
 /* The database's entry, added if absent (NULL when the table is full); lock held. */
 extern SmDatabase *sm_database_entry(Oid dboid, bool add);
 
-/* Mark dboid pending and wake the launcher and its workers (no lock held). */
-extern void sm_registry_wake(Oid dboid, bool probe);
+/*
+ * Mark dboid pending and wake the launcher and its workers (no lock held).
+ * False when dbs has no place for it: then the launcher is told, and once
+ * places free it takes one look in every database (launcher.c).
+ */
+extern bool sm_registry_wake(Oid dboid, bool probe);
 
 /* Number of in-use worker slots of dboid; lock held. */
 extern int sm_database_workers(Oid dboid);

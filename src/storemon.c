@@ -23,6 +23,7 @@ int sm_max_parallel_reports = 1;
 int sm_max_attempts = 3;
 int sm_naptime_ms = 5000;
 int sm_worker_idle_timeout_ms = 10000;
+int sm_max_databases = 1024;
 
 void _PG_init(void);
 
@@ -48,6 +49,11 @@ define_settings(void)
 	                        "connection to the database; the next request starts a new worker.",
 	                        &sm_worker_idle_timeout_ms, 10000, 0, 3600 * 1000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.max_databases", "Databases that can wait for a report worker at once.",
+	    "Places in shared memory, 12 bytes each.  A request in a database that finds no "
+	    "place is served once one frees: the launcher then looks in every database.",
+	    &sm_max_databases, 1024, 1, 1000000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "storemon.parallel_workers", "Parallel workers for one report.",
 	    "0 computes a report in one process.  N splits the stores into N + 1 ranges "
