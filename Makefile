@@ -13,10 +13,11 @@ EXTENSION = storemon
 MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
-	src/catalog.o src/zone.o src/compute.o src/functions.o \
+	src/catalog.o src/zone.o src/compute.o src/sql_call.o src/functions.o \
+	src/window_functions.o src/store_svg.o \
 	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
 	src/dbguard.o src/storemon.o
-DATA = sql/storemon--1.0.sql
+DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql
 # The loader client (libpq), installed beside psql.
 SCRIPTS_built = storemon-load
 EXTRA_CLEAN = storemon-load

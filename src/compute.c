@@ -30,14 +30,18 @@
 #include "access/visibilitymap.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_statistic.h"
+#include "catalog/pg_type_d.h"
+#include "common/int.h"
 #include "executor/tuptable.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "parser/scansup.h"
 #include "storage/bufmgr.h"
 #include "storage/predicate.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -74,9 +78,8 @@ typedef struct MergedScan
 
 typedef struct ComputeState
 {
+	const SmComputeRequest *req;
 	TimestampTz as_of;
-	SmMode mode;
-	const SmStoreRange *range;
 	IndexedScan below;  /* store_status backward from below a store id (or the end) */
 	IndexedScan within; /* store_status backward through one store from as_of */
 	MergedScan hours;   /* menu_hours by store_id */
@@ -118,6 +121,21 @@ sm_grow(void *ptr, size_t nbytes)
 	return repalloc(ptr, nbytes);
 }
 
+/* name is word in any letter case, with white space around it allowed. */
+static bool
+word_is(const char *name, const char *word)
+{
+	size_t len = strlen(word);
+
+	while (scanner_isspace(*name))
+		name++;
+	if (pg_strncasecmp(name, word, len) != 0)
+		return false;
+	for (name += len; scanner_isspace(*name); name++)
+		;
+	return *name == '\0';
+}
+
 SmMode
 sm_parse_mode(text *mode)
 {
@@ -128,9 +146,9 @@ sm_parse_mode(text *mode)
 		                errmsg("storemon: interpolation mode must not be NULL"),
 		                errhint("Accepted modes: nearest, previous.")));
 	name = text_to_cstring(mode);
-	if (strcmp(name, "nearest") == 0)
+	if (word_is(name, "nearest"))
 		return SM_NEAREST;
-	if (strcmp(name, "previous") == 0)
+	if (word_is(name, "previous"))
 		return SM_PREVIOUS;
 	if (strlen(name) > 40)
 		strcpy(name + pg_mbcliplen(name, strlen(name), 40), "...");
@@ -289,7 +307,7 @@ static void
 seek_below(ComputeState *st)
 {
 	ScanKeyData key;
-	text *bound = st->have_store ? st->store : st->range->to;
+	text *bound = st->have_store ? st->store : st->req->to;
 
 	if (bound != NULL)
 	{
@@ -397,7 +415,7 @@ read_zone(ComputeState *st)
 static int
 read_spans(ComputeState *st, pg_tz *tz)
 {
-	SmInterval window = sm_week_window(st->as_of);
+	SmInterval window = sm_period_window(st->as_of, st->req->period_us);
 	int n = sm_zone_spans(tz, window, st->span_buf, st->span_cap);
 
 	if (n > st->span_cap)
@@ -416,7 +434,7 @@ static int
 finish_store(ComputeState *st, const SmReportSink *sink)
 {
 	SmStoreInput in;
-	SmFigures figures;
+	SmStore store;
 	int n = st->npolls;
 
 	if (n == 0)
@@ -432,12 +450,19 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 	in.polls = st->poll_buf;
 	in.nhours = read_hours(st);
 	in.hours = st->hours_buf;
-	in.nspans = read_spans(st, read_zone(st));
+	store.zone = read_zone(st);
+	in.nspans = read_spans(st, store.zone);
 	in.spans = st->span_buf;
 	in.as_of = st->as_of;
-	in.mode = st->mode;
-	sm_store_figures(&in, &st->scratch, &figures);
-	sink->row(sink->arg, st->store, &figures);
+	in.mode = st->req->mode;
+	sm_store_timeline(&in, &st->scratch, &store.timeline);
+	store.spans = in.spans;
+	store.nspans = in.nspans;
+	store.store_id = st->store;
+	store.as_of = st->as_of;
+	store.window = sm_period_window(st->as_of, st->req->period_us);
+	store.scratch = &st->scratch;
+	sink->store(sink->arg, &store);
 	st->npolls = 0;
 	return 1;
 }
@@ -450,7 +475,7 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 static int64
 read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 {
-	TimestampTz window_start = st->as_of - SM_USECS_PER_WEEK;
+	TimestampTz window_start = st->as_of - st->req->period_us;
 	IndexedScan *scan = &st->below;
 	bool stopping = false;
 	TimestampTz stop_at = 0;
@@ -478,8 +503,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 			done += finish_store(st, sink);
 			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
 				sink->progress(sink->arg, done, Max(total, done));
-			if (st->range->from != NULL &&
-			    compare_store(scan->values[POLL_STORE], st->range->from) < 0)
+			if (st->req->from != NULL && compare_store(scan->values[POLL_STORE], st->req->from) < 0)
 				break; /* below the range */
 			set_store(st, scan->values[POLL_STORE]);
 			stopping = false;
@@ -509,6 +533,62 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 	return done;
 }
 
+/* Move a merged scan back to just after the current store, for a listed store. */
+static void
+merge_restart(MergedScan *m, text *store)
+{
+	ScanKeyData key;
+
+	key_store(&key, BTLessEqualStrategyNumber, F_TEXT_LE, store);
+	index_rescan(m->s.scan, &key, 1, NULL, 0);
+	m->has_entry = false;
+	m->at_end = false;
+}
+
+/*
+ * The listed stores, last id first: one descent of the poll index per
+ * store, reading back from as_of as read_stores does, and one of each of
+ * the hours and zone indexes.  Ids without a poll at or before as_of are
+ * collected for the caller's notice.
+ */
+static int64
+read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missing)
+{
+	TimestampTz window_start = st->as_of - st->req->period_us;
+	int64 done = 0;
+
+	for (int i = st->req->nstore_ids - 1; i >= 0; i--)
+	{
+		bool stopping = false;
+		TimestampTz stop_at = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		set_store(st, PointerGetDatum(st->req->store_ids[i]));
+		seek_within(st);
+		while (next_entry(&st->within, BackwardScanDirection))
+		{
+			TimestampTz at = DatumGetTimestampTz(st->within.values[POLL_TIME]);
+
+			if (stopping && at != stop_at)
+				break; /* the poll before the window is read */
+			add_poll(st, &st->within);
+			if (!stopping && at <= window_start)
+			{
+				stopping = true;
+				stop_at = at;
+			}
+		}
+		merge_restart(&st->hours, st->store);
+		merge_restart(&st->zones, st->store);
+		if (finish_store(st, sink) == 1)
+			done++;
+		else
+			appendStringInfo(missing, "%s%s", missing->len > 0 ? ", " : "",
+			                 quote_literal_cstr(text_to_cstring(st->req->store_ids[i])));
+	}
+	return done;
+}
+
 /*
  * The planner's estimate of the number of stores, for progress: exact
  * counting would cost another pass over the index.
@@ -531,8 +611,7 @@ estimate_stores(Relation status)
 }
 
 void
-sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
-                  const SmReportSink *sink)
+sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 {
 	SmCatalog cat;
 	ComputeState st = {0};
@@ -542,14 +621,15 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	int64 total = 0;
 	int64 done;
+	StringInfoData missing;
 
-	sm_check_as_of(as_of);
+	sm_check_as_of(req->as_of);
 	sm_catalog_lookup(&cat);
 	sm_check_read_privileges(&cat, GetUserId(), false);
 	grow_context = cxt;
-	st.as_of = as_of;
-	st.mode = mode;
-	st.range = range;
+	st.as_of = req->as_of;
+	st.req = req;
+	initStringInfo(&missing);
 	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
 	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
 	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, 0, snapshot);
@@ -560,12 +640,19 @@ sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
 
 	if (sink->progress != NULL)
 	{
-		total = estimate_stores(st.below.heap);
+		total = req->store_ids != NULL ? req->nstore_ids : estimate_stores(st.below.heap);
 		sink->progress(sink->arg, 0, total);
 	}
-	done = read_stores(&st, sink, total);
+	if (req->store_ids != NULL)
+		done = read_listed_stores(&st, sink, &missing);
+	else
+		done = read_stores(&st, sink, total);
 	if (sink->progress != NULL)
 		sink->progress(sink->arg, done, done);
+	if (missing.len > 0)
+		ereport(NOTICE, (errmsg("storemon: %d of the stores asked for have no poll at or before %s",
+		                        req->nstore_ids - (int)done, timestamptz_to_str(req->as_of)),
+		                 errdetail("Not reported: %s.", missing.data)));
 
 	scan_close(&st.zones.s);
 	scan_close(&st.hours.s);
@@ -592,4 +679,66 @@ sm_default_as_of(TimestampTz *as_of)
 		*as_of = DatumGetTimestampTz(s.values[0]);
 	scan_close(&s);
 	return found;
+}
+
+int64
+sm_period_us(const Interval *period, TimestampTz as_of)
+{
+	int64 us;
+
+	if (period->month != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("storemon: period %s has months, which have no fixed length",
+		                       DatumGetCString(DirectFunctionCall1(
+		                           interval_out, IntervalPGetDatum((Interval *)period)))),
+		                errhint("Give the period in days and hours, such as '30 days'.")));
+	if (period->day < 0 || period->day > SM_PERIOD_MAX_DAYS ||
+	    pg_add_s64_overflow((int64)period->day * USECS_PER_DAY, period->time, &us) || us <= 0 ||
+	    us > (int64)SM_PERIOD_MAX_DAYS * USECS_PER_DAY)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("storemon: period %s is out of range",
+		                DatumGetCString(DirectFunctionCall1(
+		                    interval_out, IntervalPGetDatum((Interval *)period)))),
+		         errhint("A period is longer than 0 and at most %d days.", SM_PERIOD_MAX_DAYS)));
+	if (as_of - us < SM_AS_OF_MIN)
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("storemon: the period reaches back before %s",
+		                       pstrdup(timestamptz_to_str(SM_AS_OF_MIN))),
+		                errhint("Give a later as_of or a shorter period.")));
+	return us;
+}
+
+static int
+compare_text_c(const void *a, const void *b)
+{
+	return compare_store(PointerGetDatum(*(text *const *)a), *(text *const *)b);
+}
+
+text **
+sm_store_id_list(ArrayType *ids, int *n)
+{
+	Datum *values;
+	bool *nulls;
+	int count;
+	text **list;
+	int kept = 0;
+
+	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+	list = palloc(sizeof(text *) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+			        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			         errmsg("storemon: store_ids element %d is NULL", i + 1),
+			         errhint("Pass store ids, or NULL instead of the array for every store.")));
+		list[i] = pg_detoast_datum_packed((struct varlena *)DatumGetPointer(values[i]));
+	}
+	qsort(list, count, sizeof(text *), compare_text_c);
+	for (int i = 0; i < count; i++)
+		if (kept == 0 || compare_text_c(&list[kept - 1], &list[i]) != 0)
+			list[kept++] = list[i];
+	*n = kept;
+	return list;
 }

@@ -11,16 +11,32 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
+#include "utils/array.h"
 
 #include "report.h"
+
+#include "pgtime.h"
+
+/* One store's data as computed, handed to a sink. */
+typedef struct SmStore
+{
+	text *store_id;
+	TimestampTz as_of;
+	SmInterval window;         /* the request's period ending at as_of */
+	pg_tz *zone;               /* the zone used: the store's, or America/Chicago */
+	SmTimeline timeline;       /* covers at least window */
+	const SmOffsetSpan *spans; /* the zone's UTC offsets over window */
+	int nspans;
+	SmScratch *scratch; /* room for sm_outages */
+} SmStore;
 
 typedef struct SmReportSink
 {
 	/*
-	 * One store's figures; rows come in descending store_id order
-	 * (COLLATE "C"), the order of one backward pass over the index.
+	 * One store; stores come in descending store_id order (COLLATE "C"),
+	 * the order of one backward pass over the index.
 	 */
-	void (*row)(void *arg, text *store_id, const SmFigures *figures);
+	void (*store)(void *arg, const SmStore *store);
 	/* Optional: called now and then with stores done out of an estimated total. */
 	void (*progress)(void *arg, int64 done, int64 total);
 	void *arg;
@@ -45,19 +61,43 @@ extern void sm_check_as_of(TimestampTz as_of);
  */
 extern bool sm_default_as_of(TimestampTz *as_of);
 
-/* Stores from <= store_id < to (byte order); NULL: unbounded on that side. */
-typedef struct SmStoreRange
-{
-	text *from;
-	text *to;
-} SmStoreRange;
+/* Longest period a window may span: ten years of 366 days. */
+#define SM_PERIOD_MAX_DAYS 3660
 
 /*
- * Compute the report as of as_of, for the stores in range, under the active
- * snapshot.  Like sm_default_as_of, it first checks that the current user
- * may SELECT the tables it reads.
+ * A window's length in microseconds from an interval of days and time
+ * (months have no fixed length: refused), checked to be positive, at most
+ * SM_PERIOD_MAX_DAYS and, with as_of, inside the range of timestamps.
  */
-extern void sm_compute_report(TimestampTz as_of, SmMode mode, const SmStoreRange *range,
-                              const SmReportSink *sink);
+extern int64 sm_period_us(const Interval *period, TimestampTz as_of);
+
+/*
+ * What to compute.  Stores: all, those from <= store_id < to (byte order;
+ * NULL is unbounded on that side), or exactly the ids listed.
+ */
+typedef struct SmComputeRequest
+{
+	TimestampTz as_of;
+	SmMode mode;
+	int64 period_us; /* SM_USECS_PER_WEEK for the report; the data read reaches this far back */
+	text *from;
+	text *to;
+	text **store_ids; /* NULL: not a list; else sorted ascending in byte order, distinct */
+	int nstore_ids;
+} SmComputeRequest;
+
+/*
+ * The store ids of a text[] sorted in byte order without repeats; a NULL
+ * element is an error.  Sets *n.
+ */
+extern text **sm_store_id_list(ArrayType *ids, int *n);
+
+/*
+ * Compute every store the request names that has a poll at or before as_of,
+ * under the active snapshot.  Like sm_default_as_of, it first checks that
+ * the current user may SELECT the tables it reads.  Ids listed that have no
+ * such poll are named in one NOTICE.
+ */
+extern void sm_compute_report(const SmComputeRequest *request, const SmReportSink *sink);
 
 #endif /* SM_COMPUTE_H */

@@ -1,18 +1,17 @@
 /*
  * functions.c — SQL-callable entry points of the computation.
  *
- *   storemon_compute(as_of, interpolation, from_store, to_store)
+ *   storemon_compute(as_of, interpolation, from_store, to_store, store_ids)
  *       the report, figures in minutes / hours, numeric(.2); the optional
- *       bounds restrict it to from_store <= store_id < to_store
+ *       bounds restrict it to from_store <= store_id < to_store, the list
+ *       to the stores named
  *   storemon_compute_exact(...)  the same in microseconds
  *   storemon_default_as_of()                      the as_of used when NULL
  *   storemon_internal.check_request, .progress, .wake_workers   for the queue
  *   storemon_internal.is_feed_timestamp, .warm_indexes          for the loader
  *
- * The computation hands rows over newest store_id first (compute.h); they
- * go into a tuplestore, which spills to disk past work_mem, and are
- * returned from it backwards, in store_id order.  The backend's memory
- * stays bounded by one store's data.
+ * Rows come back in store_id order with memory bounded by one store
+ * (sql_call.h).
  */
 #include "postgres.h"
 
@@ -39,112 +38,88 @@
 #include "feed_format.h"
 #include "parallel.h"
 #include "registry.h"
+#include "sql_call.h"
 
 PG_FUNCTION_INFO_V1(storemon_compute);
 PG_FUNCTION_INFO_V1(storemon_compute_exact);
 PG_FUNCTION_INFO_V1(storemon_default_as_of);
 
-typedef struct TupleSink
-{
-	ReturnSetInfo *rsinfo;
-	Tuplestorestate *descending; /* rows as computed, last store_id first */
-	bool exact;
-	MemoryContext row_context; /* reset after every row */
-} TupleSink;
-
 /* Output column order of the CSV header in SPEC.md: uptimes, then downtimes. */
 static const SmWindow window_order[SM_NWINDOWS] = {SM_LAST_HOUR, SM_LAST_DAY, SM_LAST_WEEK};
+
+typedef struct ReportRows
+{
+	SmDescendingRows rows;
+	bool exact;
+} ReportRows;
 
 static Datum
 figure_datum(int64 us, SmWindow w, bool exact)
 {
-	char buf[24];
-
 	if (exact)
 		return Int64GetDatum(us);
-	sm_format_hundredths(
-	    sm_round_hundredths(us, w == SM_LAST_HOUR ? SM_USECS_PER_MIN : SM_USECS_PER_HOUR), buf);
-	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
-	                           Int32GetDatum(-1));
+	return sm_hundredths_numeric(us, w == SM_LAST_HOUR ? SM_USECS_PER_MIN : SM_USECS_PER_HOUR);
 }
 
 static void
-put_row(void *arg, text *store_id, const SmFigures *figures)
+put_report_row(void *arg, const SmStore *store)
 {
-	TupleSink *sink = arg;
-	MemoryContext old = MemoryContextSwitchTo(sink->row_context);
+	ReportRows *out = arg;
+	MemoryContext old = MemoryContextSwitchTo(out->rows.row_context);
 	Datum values[1 + 2 * SM_NWINDOWS];
 	bool nulls[1 + 2 * SM_NWINDOWS] = {0};
+	SmFigures figures;
 
-	values[0] = PointerGetDatum(store_id);
+	sm_window_figures(store->timeline.business, store->timeline.nbusiness, store->timeline.segments,
+	                  store->timeline.nsegments, store->as_of, &figures);
+	values[0] = PointerGetDatum(store->store_id);
 	for (int i = 0; i < SM_NWINDOWS; i++)
 	{
 		SmWindow w = window_order[i];
 
-		values[1 + i] = figure_datum(figures->up_us[w], w, sink->exact);
-		values[1 + SM_NWINDOWS + i] = figure_datum(figures->down_us[w], w, sink->exact);
+		values[1 + i] = figure_datum(figures.up_us[w], w, out->exact);
+		values[1 + SM_NWINDOWS + i] = figure_datum(figures.down_us[w], w, out->exact);
 	}
-	tuplestore_putvalues(sink->descending, sink->rsinfo->setDesc, values, nulls);
 	MemoryContextSwitchTo(old);
-	MemoryContextReset(sink->row_context);
+	sm_rows_put(&out->rows, values, nulls);
 }
 
-/* Copy the computed rows into the function's result, in store_id order. */
-static void
-return_ascending(TupleSink *sink)
-{
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(sink->rsinfo->setDesc, &TTSOpsMinimalTuple);
-
-	/* to the end, from where backward reads start at the last row */
-	(void)tuplestore_skiptuples(sink->descending, PG_INT64_MAX, true);
-	while (tuplestore_gettupleslot(sink->descending, false, false, slot))
-		tuplestore_puttupleslot(sink->rsinfo->setResult, slot);
-	ExecDropSingleTupleTableSlot(slot);
-	tuplestore_end(sink->descending);
-}
+/* (as_of, interpolation, from_store, to_store, store_ids); 1.0 has no store_ids. */
+static const SmCallArgs report_args = {0, 1, -1, 2, 3, 4};
 
 static Datum
-compute_into_tuplestore(FunctionCallInfo fcinfo, bool exact)
+compute_report_rows(FunctionCallInfo fcinfo, bool exact)
 {
-	TupleSink sink;
-	SmReportSink report_sink = {put_row, sm_progress_hook, &sink};
-	SmMode mode = sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	SmStoreRange range;
-	TimestampTz as_of;
+	ReportRows out;
+	SmReportSink sink = {put_report_row, sm_progress_hook, &out};
+	SmComputeRequest req;
 
-	InitMaterializedSRF(fcinfo, 0);
-	sink.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-	sink.exact = exact;
-	sink.row_context =
-	    AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
-	range.from = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_TEXT_PP(2) : NULL;
-	range.to = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_TEXT_PP(3) : NULL;
-	if (!PG_ARGISNULL(0))
-		as_of = PG_GETARG_TIMESTAMPTZ(0);
-	else if (!sm_default_as_of(&as_of))
+	if (!sm_request_from_call(fcinfo, &report_args, &req))
+	{
+		InitMaterializedSRF(fcinfo, 0);
 		return (Datum)0; /* no polls at all: a complete report with no rows */
-	if (range.from == NULL && range.to == NULL &&
-	    sm_parallel_report(fcinfo, exact ? "storemon_compute_exact" : "storemon_compute", as_of,
+	}
+	if (req.from == NULL && req.to == NULL && req.store_ids == NULL &&
+	    sm_parallel_report(fcinfo, exact ? "storemon_compute_exact" : "storemon_compute", req.as_of,
 	                       PG_GETARG_TEXT_PP(1)))
 		return (Datum)0;
-	/* random access: read backwards */
-	sink.descending = tuplestore_begin_heap(true, false, work_mem);
-	sm_compute_report(as_of, mode, &range, &report_sink);
-	return_ascending(&sink);
-	MemoryContextDelete(sink.row_context);
+	out.exact = exact;
+	sm_rows_begin(fcinfo, &out.rows);
+	sm_compute_report(&req, &sink);
+	sm_rows_return(&out.rows);
 	return (Datum)0;
 }
 
 Datum
 storemon_compute(PG_FUNCTION_ARGS)
 {
-	return compute_into_tuplestore(fcinfo, false);
+	return compute_report_rows(fcinfo, false);
 }
 
 Datum
 storemon_compute_exact(PG_FUNCTION_ARGS)
 {
-	return compute_into_tuplestore(fcinfo, true);
+	return compute_report_rows(fcinfo, true);
 }
 
 Datum

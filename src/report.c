@@ -11,9 +11,15 @@
 const int64_t sm_window_us[SM_NWINDOWS] = {SM_USECS_PER_HOUR, SM_USECS_PER_DAY, SM_USECS_PER_WEEK};
 
 SmInterval
+sm_period_window(int64_t as_of, int64_t period_us)
+{
+	return (SmInterval){as_of - period_us + 1, as_of + 1};
+}
+
+SmInterval
 sm_week_window(int64_t as_of)
 {
-	return (SmInterval){as_of - SM_USECS_PER_WEEK + 1, as_of + 1};
+	return sm_period_window(as_of, SM_USECS_PER_WEEK);
 }
 
 /*
@@ -74,12 +80,10 @@ reserve(void **arr, int *cap, int need, size_t elem)
 }
 
 void
-sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out)
+sm_store_timeline(SmStoreInput *in, SmScratch *scratch, SmTimeline *out)
 {
 	SmWeekTemplate week;
 	int npolls;
-	int nsegments;
-	int nbusiness;
 
 	reserve((void **)&scratch->week, &scratch->week_cap, sm_week_capacity(in->nhours) + 1,
 	        sizeof(SmInterval));
@@ -88,13 +92,82 @@ sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out)
 
 	reserve((void **)&scratch->business, &scratch->business_cap,
 	        sm_business_capacity(&week, in->spans, in->nspans) + 1, sizeof(SmInterval));
-	nbusiness = sm_business_intervals(&week, in->spans, in->nspans, scratch->business);
+	out->nbusiness = sm_business_intervals(&week, in->spans, in->nspans, scratch->business);
+	out->business = scratch->business;
 
 	npolls = sm_polls_dedupe(in->polls, in->npolls);
 	reserve((void **)&scratch->segments, &scratch->segments_cap, npolls + 1, sizeof(SmSegment));
-	nsegments = sm_status_segments(in->polls, npolls, in->mode, scratch->segments);
+	out->nsegments = sm_status_segments(in->polls, npolls, in->mode, scratch->segments);
+	out->segments = scratch->segments;
+}
 
-	sm_window_figures(scratch->business, nbusiness, scratch->segments, nsegments, in->as_of, out);
+void
+sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out)
+{
+	SmTimeline timeline;
+
+	sm_store_timeline(in, scratch, &timeline);
+	sm_window_figures(timeline.business, timeline.nbusiness, timeline.segments, timeline.nsegments,
+	                  in->as_of, out);
+}
+
+void
+sm_window_totals(const SmTimeline *timeline, SmInterval window, SmTotals *out)
+{
+	int seg = 0;
+
+	*out = (SmTotals){0, 0, 0};
+	for (int i = 0; i < timeline->nbusiness; i++)
+	{
+		int64_t lo = timeline->business[i].lo > window.lo ? timeline->business[i].lo : window.lo;
+		int64_t hi = timeline->business[i].hi < window.hi ? timeline->business[i].hi : window.hi;
+
+		if (lo < hi)
+			add_by_status(lo, hi, timeline->segments, timeline->nsegments, &seg, &out->up_us,
+			              &out->down_us);
+	}
+	out->business_us = out->up_us + out->down_us;
+}
+
+/*
+ * Each episode is a business interval cut by an inactive segment, so there
+ * are at most nbusiness + nsegments of them.  Pieces are maximal already
+ * (touching business intervals are merged, neighbouring segments differ),
+ * but a piece that touches the one before is still joined to it, so that
+ * "maximal" holds by construction, not by the inputs' promises.
+ */
+int
+sm_outages(const SmTimeline *timeline, SmInterval window, SmScratch *scratch)
+{
+	const SmSegment *segments = timeline->segments;
+	int n = 0;
+	int seg = 0;
+
+	reserve((void **)&scratch->outages, &scratch->outages_cap,
+	        timeline->nbusiness + timeline->nsegments + 1, sizeof(SmInterval));
+	for (int i = 0; i < timeline->nbusiness; i++)
+	{
+		int64_t lo = timeline->business[i].lo > window.lo ? timeline->business[i].lo : window.lo;
+		int64_t hi = timeline->business[i].hi < window.hi ? timeline->business[i].hi : window.hi;
+
+		if (lo >= hi)
+			continue;
+		while (seg < timeline->nsegments && segments[seg].hi <= lo)
+			seg++;
+		for (int k = seg; k < timeline->nsegments && segments[k].lo < hi; k++)
+		{
+			int64_t a = segments[k].lo > lo ? segments[k].lo : lo;
+			int64_t b = segments[k].hi < hi ? segments[k].hi : hi;
+
+			if (segments[k].active)
+				continue;
+			if (n > 0 && scratch->outages[n - 1].hi == a)
+				scratch->outages[n - 1].hi = b;
+			else
+				scratch->outages[n++] = (SmInterval){a, b};
+		}
+	}
+	return n;
 }
 
 int64_t

@@ -49,7 +49,29 @@ typedef struct SmScratch
 	int business_cap;
 	SmSegment *segments;
 	int segments_cap;
+	SmInterval *outages;
+	int outages_cap;
 } SmScratch;
+
+/*
+ * One store over the UTC time its spans cover: when it is open, and its
+ * status at every instant.  Both point into the scratch arrays.
+ */
+typedef struct SmTimeline
+{
+	const SmInterval *business; /* sorted, disjoint, touching ones merged */
+	int nbusiness;
+	const SmSegment *segments; /* cover every instant; neighbours differ */
+	int nsegments;
+} SmTimeline;
+
+/* A store's business, up and down time inside one window, in microseconds. */
+typedef struct SmTotals
+{
+	int64_t business_us;
+	int64_t up_us;
+	int64_t down_us;
+} SmTotals;
 
 /* The instants of the longest window, (T - 168 h, T], as [lo, hi). */
 extern SmInterval sm_week_window(int64_t as_of);
@@ -58,10 +80,26 @@ extern SmInterval sm_week_window(int64_t as_of);
 extern void sm_window_figures(const SmInterval *business, int nbusiness, const SmSegment *segments,
                               int nsegments, int64_t as_of, SmFigures *out);
 
-/* All of it for one store. */
+/* The timeline of one store over in->spans. */
+extern void sm_store_timeline(SmStoreInput *in, SmScratch *scratch, SmTimeline *out);
+
+/* All of it for one store: the report's six figures. */
 extern void sm_store_figures(SmStoreInput *in, SmScratch *scratch, SmFigures *out);
 
-/* Microseconds in hundredths of unit_us, rounded half away from zero. */
+/* The window of length period_us ending at as_of, (as_of - period, as_of], as [lo, hi). */
+extern SmInterval sm_period_window(int64_t as_of, int64_t period_us);
+
+/* Business, up and down time of the timeline inside window. */
+extern void sm_window_totals(const SmTimeline *timeline, SmInterval window, SmTotals *out);
+
+/*
+ * The outage episodes inside window: maximal intervals of instants that are
+ * open and inactive, in time order, into scratch->outages.  Their lengths
+ * add up to sm_window_totals' down_us exactly.  Returns the count.
+ */
+extern int sm_outages(const SmTimeline *timeline, SmInterval window, SmScratch *scratch);
+
+/* Microseconds in hundredths of unit_us, rounded half away from zero (|us| < 2^56). */
 extern int64_t sm_round_hundredths(int64_t us, int64_t unit_us);
 
 /* "123.45" from 12345 hundredths; buf needs 24 bytes. */

@@ -69,6 +69,47 @@ check(int ok, const char *what)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * Any window's totals equal the report's figures for its three windows,
+ * and the outage episodes of a window are ordered, apart, inside it, made
+ * of business time, and add up to its downtime exactly.
+ */
+static void
+check_windows_and_outages(SmStoreInput *in, SmScratch *scratch, const SmFigures *fig)
+{
+	SmTimeline tl;
+
+	sm_store_timeline(in, scratch, &tl);
+	for (int w = 0; w < SM_NWINDOWS; w++)
+	{
+		SmInterval window = sm_period_window(in->as_of, sm_window_us[w]);
+		SmTotals t;
+		int n;
+		int64_t sum = 0;
+		int b = 0;
+
+		sm_window_totals(&tl, window, &t);
+		check(t.up_us == fig->up_us[w] && t.down_us == fig->down_us[w],
+		      "window totals equal the report's figures");
+		n = sm_outages(&tl, window, scratch);
+		for (int i = 0; i < n; i++)
+		{
+			SmInterval ep = scratch->outages[i];
+
+			check(ep.lo < ep.hi && ep.lo >= window.lo && ep.hi <= window.hi,
+			      "an episode is non-empty and inside the window");
+			check(i == 0 || scratch->outages[i - 1].hi < ep.lo,
+			      "episodes are in order and neither overlap nor touch");
+			while (b < tl.nbusiness && tl.business[b].hi <= ep.lo)
+				b++;
+			check(b < tl.nbusiness && tl.business[b].lo <= ep.lo && ep.hi <= tl.business[b].hi,
+			      "an episode lies inside one business interval");
+			sum += ep.hi - ep.lo;
+		}
+		check(sum == t.down_us, "episodes add up to the downtime");
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -121,6 +162,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memcpy(copy, polls, sizeof(SmPoll) * npolls);
 		sm_store_figures(&in, &scratch, &fig[m]);
+		memcpy(copy, polls, sizeof(SmPoll) * npolls);
+		check_windows_and_outages(&in, &scratch, &fig[m]);
 	}
 	for (int w = 0; w < SM_NWINDOWS; w++)
 	{
@@ -138,5 +181,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(scratch.week);
 	free(scratch.business);
 	free(scratch.segments);
+	free(scratch.outages);
 	return 0;
 }

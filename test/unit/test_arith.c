@@ -42,6 +42,7 @@ run(SmPoll *polls, int npolls, const SmHoursRow *hours, int nhours, const SmOffs
 	free(scratch.week);
 	free(scratch.business);
 	free(scratch.segments);
+	free(scratch.outages);
 	return f;
 }
 
@@ -69,6 +70,40 @@ test_worked_example(void)
 	is_int(f.up_us[SM_LAST_DAY], H(2) + MIN(15), "previous: up 09:00-11:15");
 	/* (11:00, 11:15): the window's first instant is 11:00 + 1 us. */
 	is_int(f.up_us[SM_LAST_HOUR], MIN(15) - 1, "previous: last hour up 15 min less 1 us");
+}
+
+/* The worked example's outage, and a 30-day window over the same store. */
+static void
+test_outages_and_windows(void)
+{
+	int64_t as_of = MON_2023_01_23 + H(17);
+	SmOffsetSpan span = {as_of - 30 * SM_USECS_PER_DAY + 1, as_of + 1, -H(5)};
+	SmHoursRow hours = {0, H(9), H(12)};
+	SmPoll polls[2] = {{MON_2023_01_23 + H(15) + MIN(14), true},
+	                   {MON_2023_01_23 + H(16) + MIN(15), false}};
+	SmStoreInput in = {polls, 2, &hours, 1, &span, 1, as_of, SM_NEAREST};
+	SmScratch scratch = {0};
+	SmTimeline tl;
+	SmTotals t;
+	int n;
+
+	sm_store_timeline(&in, &scratch, &tl);
+	n = sm_outages(&tl, sm_period_window(as_of, SM_USECS_PER_DAY), &scratch);
+	is_int(n, 1, "worked example: one outage in the day");
+	is_int(scratch.outages[0].lo, MON_2023_01_23 + H(15) + MIN(44) + 30 * SM_USECS_PER_SEC,
+	       "it starts at the midpoint, 10:44:30 local");
+	is_int(scratch.outages[0].hi, as_of, "it ends when business hours end, 12:00 local");
+	sm_window_totals(&tl, sm_period_window(as_of, 30 * SM_USECS_PER_DAY), &t);
+	/* Mondays in (T - 30 d, T]: Dec 26, Jan 2, 9, 16 and 23, whose 3 h end at T. */
+	is_int(t.business_us, H(15), "30 days: five Mondays of 3 h");
+	/* before the first poll it holds (active): only Jan 23 after 10:44:30 is down */
+	is_int(t.down_us, H(1) + MIN(15) + 30 * SM_USECS_PER_SEC, "30 days: downtime");
+	n = sm_outages(&tl, sm_period_window(as_of, 30 * SM_USECS_PER_DAY), &scratch);
+	is_int(n, 1, "30 days: still one outage");
+	free(scratch.week);
+	free(scratch.business);
+	free(scratch.segments);
+	free(scratch.outages);
 }
 
 static void
@@ -200,6 +235,7 @@ int
 main(void)
 {
 	test_worked_example();
+	test_outages_and_windows();
 	test_midpoints();
 	test_dedupe();
 	test_hours();
