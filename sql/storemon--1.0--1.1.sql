@@ -135,7 +135,6 @@ COMMENT ON FUNCTION storemon.storemon_latest_report(text) IS
 
 CREATE FUNCTION storemon.storemon_report_summary(report_id uuid)
 RETURNS TABLE (
-    report_id            uuid,
     as_of                timestamptz,
     interpolation        text,
     stores               bigint,
@@ -160,7 +159,7 @@ BEGIN
                   HINT = 'storemon_latest_report() finds the newest Complete report.';
     END IF;
     RETURN QUERY
-    SELECT r.id, r.as_of, r.interpolation, count(x.*),
+    SELECT r.as_of, r.interpolation, count(x.*),
            count(x.*) FILTER (WHERE x.downtime_last_hour = 0 AND x.downtime_last_day = 0
                                 AND x.downtime_last_week = 0),
            coalesce(sum(x.uptime_last_hour), 0), coalesce(sum(x.uptime_last_day), 0),
@@ -281,3 +280,34 @@ COMMENT ON INDEX storemon.reports_seq_key IS 'A report by its place in the queue
 COMMENT ON INDEX storemon.report_rows_pkey IS 'The rows of a report in store_id order.';
 COMMENT ON TRIGGER reports_delete_rows ON storemon.reports IS 'Deleting reports deletes their rows.';
 COMMENT ON TRIGGER reports_wake_workers ON storemon.reports IS 'New requests wake the report worker at commit.';
+
+-- A bulk load rebuilds store_status's indexes: their comments come back
+-- with them (1.0 lost them).
+CREATE OR REPLACE FUNCTION storemon_internal.stage_drop_indexes(stage text)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_rows bigint;
+    defs text[];
+BEGIN
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'storemon.store_status'::regclass), 'USAGE') THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM pg_temp.%I', stage) INTO new_rows;
+    IF new_rows < (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'storemon.store_status'::regclass)
+       OR new_rows < 10000 THEN
+        RETURN NULL;
+    END IF;
+    SELECT array_agg(pg_get_indexdef(indexrelid) ORDER BY indexrelid)
+           || coalesce(array_agg(format('COMMENT ON INDEX %s IS %L', indexrelid::regclass,
+                                        obj_description(indexrelid, 'pg_class')) ORDER BY indexrelid)
+                       FILTER (WHERE obj_description(indexrelid, 'pg_class') IS NOT NULL), '{}')
+    INTO defs
+    FROM pg_index WHERE indrelid = 'storemon.store_status'::regclass;
+    EXECUTE (SELECT 'DROP INDEX ' || string_agg(indexrelid::regclass::text, ', ')
+             FROM pg_index WHERE indrelid = 'storemon.store_status'::regclass);
+    RETURN defs;
+END
+$$;

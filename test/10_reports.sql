@@ -1,7 +1,7 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
 -- sees committed requests.  Expects data/ loaded (scripts/test does it).
-SELECT plan(39);
+SELECT plan(49);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon launcher'),
@@ -126,7 +126,40 @@ SELECT is(test_helpers.wait_report(:'granted', '{Complete,Failed}'), 'Complete',
 SELECT is((SELECT requested_by FROM reports WHERE id = :'granted'), 'storemon_reader'::name,
           'and names who asked');
 
--- 8. Retention.
+-- 8. Finding and reading reports (1.1): the newest by status, and a
+--    summary, for a role with the reporting grants.
+SELECT is(storemon_latest_report(), (SELECT id FROM reports WHERE status = 'Complete' ORDER BY seq DESC LIMIT 1),
+          'storemon_latest_report(): the newest Complete report');
+SELECT is(storemon_latest_report(' failed '), :'bad'::uuid, 'any status, in any letter case');
+SELECT throws_ok($$SELECT storemon_latest_report('Done')$$, '22023', 'storemon: unknown report status "Done"',
+                 'an unknown status is refused');
+SET ROLE storemon_reader;
+SELECT storemon_latest_report() AS latest \gset
+SELECT results_eq(format('SELECT stores, fully_up_stores, downtime_last_week FROM storemon_report_summary(%L)', :'latest'),
+                  format($$SELECT count(*), count(*) FILTER (WHERE downtime_last_hour = 0 AND downtime_last_day = 0 AND downtime_last_week = 0),
+                                  sum(downtime_last_week) FROM storemon_get_report(%L)$$, :'latest'),
+                  'the summary counts the stores, the fully up ones and sums the downtime (as the reporting role)');
+SELECT is((SELECT array_agg(w->>'store_id') FROM storemon_report_summary(:'latest'), jsonb_array_elements(worst) w),
+          (SELECT array_agg(store_id) FROM (SELECT store_id FROM storemon_get_report(:'latest')
+                                           ORDER BY downtime_last_week DESC, store_id LIMIT 10) x),
+          'and lists the worst ten by downtime last week');
+RESET ROLE;
+SELECT throws_like(format('SELECT * FROM storemon_report_summary(%L)', :'bad'), 'storemon: report % is Failed, not Complete',
+                   'no summary of a Failed report');
+SELECT storemon_trigger_report(NULL, E' NEAREST\t') AS shouted \gset
+SELECT is((SELECT interpolation FROM reports WHERE id = :'shouted'), 'nearest',
+          'a mode in any case with spaces is stored as its word');
+SELECT is(test_helpers.wait_report(:'shouted', '{Complete,Failed}'), 'Complete', 'and the report completes');
+BEGIN;
+INSERT INTO reports DEFAULT VALUES RETURNING id AS queued \gset
+SELECT matches((SELECT detail FROM storemon_get_report(:'queued')), '^queued at .*, not started yet$',
+               'a Queued report claims no attempt');
+UPDATE reports SET attempts = 2 WHERE id = :'queued';
+SELECT matches((SELECT detail FROM storemon_get_report(:'queued')), '; 2 earlier attempt\(s\) stopped before finishing$',
+               'one queued again says how many attempts stopped');
+ROLLBACK;
+
+-- 9. Retention.
 SELECT is(storemon_purge_reports('0 seconds'), (SELECT count(*) FROM reports WHERE status IN ('Complete', 'Failed')),
           'purge drops finished reports older than the age given');
 SELECT is((SELECT count(*) FROM report_rows), 0::bigint, 'and their rows');
