@@ -1,0 +1,84 @@
+# ALTER EXTENSION storemon UPDATE from 1.0 to 1.1 on a database that holds
+# feeds, a Complete report and a pg_cron job: everything survives, the 1.0
+# report reads the same, the job's command still queues reports, the new
+# functions work, and the result is the same extension as a new install.
+use strict;
+use warnings;
+use lib 't';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+
+my $node = storemon_node('upgrade');
+my $db = 'storemon_test';    # the database pg_cron serves
+$node->safe_psql('postgres', "CREATE DATABASE $db");
+$node->safe_psql($db, q{CREATE EXTENSION storemon VERSION '1.0'; CREATE EXTENSION pg_cron});
+$node->safe_psql($db, qq{ALTER DATABASE $db SET search_path = "\$user", public, storemon});
+is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.0',
+	'1.0 installed');
+command_ok(['./storemon-load', '--status', 'data/store_status.csv', '--hours', 'data/menu_hours.csv',
+		'--zones', 'data/timezones.csv', '--', '-h', $node->host, '-p', $node->port, '-d', $db],
+	'the loader of this build loads into 1.0');
+my $id = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.0');
+my $job = $node->safe_psql($db, q{SELECT storemon_schedule('upgrade-job', '0 3 * * *')});
+my $compute_10 = $node->safe_psql($db, 'SELECT md5(string_agg(c::text, E\'\n\')) FROM storemon_compute() c');
+
+my %before = map { $_ => $node->safe_psql($db, $_) } (
+	'SELECT count(*) FROM storemon.store_status',
+	'SELECT count(*) FROM storemon.menu_hours',
+	'SELECT count(*) FROM storemon.timezones',
+	"SELECT storemon_report_csv('$id')",
+	"SELECT status, as_of, attempts FROM storemon.reports WHERE id = '$id'",
+	"SELECT jobname, schedule, command, username, active FROM cron.job WHERE jobid = $job");
+
+$node->safe_psql($db, 'ALTER EXTENSION storemon UPDATE');
+is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.1',
+	'ALTER EXTENSION storemon UPDATE reaches 1.1');
+for my $q (sort keys %before)
+{
+	is($node->safe_psql($db, $q), $before{$q}, "unchanged by the upgrade: $q");
+}
+is($node->safe_psql($db, 'SELECT md5(string_agg(c::text, E\'\n\')) FROM storemon_compute() c'),
+	$compute_10, 'storemon_compute gives what 1.0 gave');
+
+# The job's command, run as pg_cron would, queues a report the worker completes.
+my $command = $node->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job");
+my $queued = $node->safe_psql($db, "$command");
+is(wait_status($node, $db, $queued, 30, 'Complete', 'Failed'), 'Complete',
+	'the pg_cron job\'s command queues a report the worker completes');
+is($node->safe_psql($db, "SELECT storemon_report_csv('$queued')"), $before{"SELECT storemon_report_csv('$id')"},
+	'with the same CSV as the report made on 1.0');
+
+# The new functions on the upgraded data.
+is($node->safe_psql($db, 'SELECT storemon_latest_report()'), $queued, 'storemon_latest_report');
+is($node->safe_psql($db, "SELECT stores FROM storemon_report_summary('$queued')"), '250', 'storemon_report_summary');
+is($node->safe_psql($db, q{
+	SELECT count(*) FROM storemon_window() w
+	LEFT JOIN (SELECT store_id, sum(duration_us) d FROM storemon_outages() GROUP BY 1) o USING (store_id)
+	JOIN storemon_compute_exact() c USING (store_id)
+	WHERE coalesce(o.d, 0) = w.downtime_us AND w.downtime_us = c.downtime_last_week_us}), '250',
+	'storemon_window and storemon_outages agree with the report on every store');
+my $store = $node->safe_psql($db, 'SELECT min(store_id) FROM storemon.store_status');
+is($node->safe_psql($db, "SELECT count(*) FROM storemon_compute(store_ids => ARRAY['$store'])"), '1',
+	'storemon_compute(store_ids => ...)');
+like($node->safe_psql($db, "SELECT storemon_store_svg('$store')"), qr/^<svg /, 'storemon_store_svg');
+
+# Upgraded and new installs are the same extension.
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION storemon');
+my $members = q{SET search_path = pg_catalog;
+	SELECT string_agg(pg_describe_object(classid, objid, 0) || ' : '
+	                  || coalesce(obj_description(objid, classid::regclass::name), '-'), E'\n' ORDER BY 1)
+	FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e'};
+is($node->safe_psql($db, $members), $node->safe_psql('fresh', $members),
+	'the upgraded extension has the members and comments of a new 1.1 install');
+my $functions = q{SET search_path = pg_catalog;
+	SELECT string_agg(p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
+	                  || md5(p.prosrc) || ' ' || coalesce(array_to_string(p.proconfig, ','), ''), E'\n' ORDER BY 1)
+	FROM pg_proc p WHERE p.pronamespace IN ('storemon'::regnamespace, 'storemon_internal'::regnamespace)};
+is($node->safe_psql($db, $functions), $node->safe_psql('fresh', $functions),
+	'and the same function signatures, results, bodies and settings');
+$node->stop;
+done_testing();
