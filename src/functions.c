@@ -99,10 +99,14 @@ compute_report_rows(FunctionCallInfo fcinfo, bool exact)
 		InitMaterializedSRF(fcinfo, 0);
 		return (Datum)0; /* no polls at all: a complete report with no rows */
 	}
-	if (req.from == NULL && req.to == NULL && req.store_ids == NULL &&
-	    sm_parallel_report(fcinfo, exact ? "storemon_compute_exact" : "storemon_compute", req.as_of,
-	                       PG_GETARG_TEXT_PP(1)))
-		return (Datum)0;
+	if (req.from == NULL && req.to == NULL && req.store_ids == NULL)
+	{
+		/* the parallel query writes straight into the function's result */
+		InitMaterializedSRF(fcinfo, 0);
+		if (sm_parallel_report(fcinfo, exact ? "storemon_compute_exact" : "storemon_compute",
+		                       req.as_of, PG_GETARG_TEXT_PP(1)))
+			return (Datum)0;
+	}
 	out.exact = exact;
 	sm_rows_begin(fcinfo, &out.rows);
 	sm_compute_report(&req, &sink);

@@ -55,8 +55,9 @@ sm_request_from_call(FunctionCallInfo fcinfo, const SmCallArgs *args, SmComputeR
 void
 sm_rows_begin(FunctionCallInfo fcinfo, SmDescendingRows *out)
 {
-	InitMaterializedSRF(fcinfo, 0);
 	out->rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+	if (out->rsinfo->setResult == NULL)
+		InitMaterializedSRF(fcinfo, 0);
 	out->row_context =
 	    AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
 	/* random access: read backwards at the end */

@@ -209,11 +209,11 @@ draw_caption(Picture *pic)
 		sm_format_hundredths(sm_round_hundredths(f.down_us[w], unit), v[3 + w]);
 	}
 	appendStringInfo(pic->svg,
-	                 "<rect class=\"up\" x=\"8\" y=\"%d\" width=\"12\" height=\"12\"/>"
+	                 "<rect class=\"up key\" x=\"8\" y=\"%d\" width=\"12\" height=\"12\"/>"
 	                 "<text class=\"caption\" x=\"24\" y=\"%d\">up</text>\n"
-	                 "<rect class=\"down\" x=\"60\" y=\"%d\" width=\"12\" height=\"12\"/>"
+	                 "<rect class=\"down key\" x=\"60\" y=\"%d\" width=\"12\" height=\"12\"/>"
 	                 "<text class=\"caption\" x=\"76\" y=\"%d\">down</text>\n"
-	                 "<rect class=\"business\" x=\"124\" y=\"%d\" width=\"12\" height=\"12\"/>"
+	                 "<rect class=\"business key\" x=\"124\" y=\"%d\" width=\"12\" height=\"12\"/>"
 	                 "<text class=\"caption\" x=\"140\" y=\"%d\">business hours</text>\n",
 	                 y - 10, y, y - 10, y, y - 10, y);
 	appendStringInfo(pic->svg,
