@@ -621,6 +621,7 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	int64 total = 0;
 	int64 done;
+	int merge_keys;
 	StringInfoData missing;
 
 	sm_check_as_of(req->as_of);
@@ -632,10 +633,19 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	initStringInfo(&missing);
 	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
 	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
-	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, 0, snapshot);
-	scan_open(&st.zones.s, cat.timezones, cat.timezones_pkey, 2, 0, snapshot);
-	index_rescan(st.hours.s.scan, NULL, 0, NULL, 0);
-	index_rescan(st.zones.s.scan, NULL, 0, NULL, 0);
+	/*
+	 * Every store: hours and zones are one pass each, from the end.  Listed
+	 * stores: a descent each to the store (merge_restart), whose key the
+	 * scan must be opened for: a rescan ignores keys beyond those.
+	 */
+	merge_keys = req->store_ids != NULL ? 1 : 0;
+	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, merge_keys, snapshot);
+	scan_open(&st.zones.s, cat.timezones, cat.timezones_pkey, 2, merge_keys, snapshot);
+	if (merge_keys == 0)
+	{
+		index_rescan(st.hours.s.scan, NULL, 0, NULL, 0);
+		index_rescan(st.zones.s.scan, NULL, 0, NULL, 0);
+	}
 	(void)sm_zone_default(); /* load the zone list before the loop */
 
 	if (sink->progress != NULL)
