@@ -9,7 +9,8 @@
 #
 # demo, test and bench install the Debian packages they need first.
 
-EXTENSION = storemon
+# storemon_coordinator: reports gathered from shard databases through PL/Proxy (SQL only).
+EXTENSION = storemon storemon_coordinator
 MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
@@ -17,7 +18,7 @@ OBJS = \
 	src/window_functions.o src/store_svg.o \
 	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
 	src/dbguard.o src/storemon.o
-DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql
+DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon_coordinator--1.0.sql
 # The loader client (libpq), installed beside psql.
 SCRIPTS_built = storemon-load
 EXTRA_CLEAN = storemon-load
@@ -44,8 +45,8 @@ $(OBJS): $(wildcard src/*.h)
 prove_installcheck:
 	$(prove_installcheck)
 
-storemon-load: src/client/storemon_load.c
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -I$(includedir) -o $@ $< -L$(libdir) -lpq
+storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/load.h
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
 
 deps:
 	scripts/install-deps

@@ -103,11 +103,42 @@ sm_queue_claim(SmClaim *claim)
 	return true;
 }
 
+/*
+ * Is this database a coordinator over shards (storemon_coordinator)?  Then
+ * its reports are gathered from the shards through PL/Proxy.
+ */
+static bool
+is_coordinator(void)
+{
+	spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_extension "
+	                      "WHERE extname = 'storemon_coordinator'",
+	                      true, 1),
+	          SPI_OK_SELECT, "looking for storemon_coordinator");
+	return SPI_processed == 1;
+}
+
+/* The latest poll across all shards, fixed before any shard computes. */
+static bool
+shards_default_as_of(TimestampTz *as_of)
+{
+	bool isnull;
+	Datum d;
+
+	spi_check(SPI_execute("SELECT storemon_coordinator.storemon_default_as_of()", true, 1),
+	          SPI_OK_SELECT, "finding the latest poll on the shards");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		*as_of = DatumGetTimestampTz(d);
+	return !isnull;
+}
+
 void
 sm_queue_complete(const SmClaim *claim)
 {
 	TimestampTz as_of = claim->as_of;
-	bool have_as_of = claim->as_of_given || sm_default_as_of(&as_of);
+	bool sharded = is_coordinator();
+	bool have_as_of =
+	    claim->as_of_given || (sharded ? shards_default_as_of(&as_of) : sm_default_as_of(&as_of));
 	Oid types[3] = {UUIDOID, TIMESTAMPTZOID, TEXTOID};
 	Datum values[3] = {UUIDPGetDatum(&claim->id), TimestampTzGetDatum(as_of),
 	                   CStringGetTextDatum(claim->interpolation)};
@@ -116,10 +147,15 @@ sm_queue_complete(const SmClaim *claim)
 
 	if (have_as_of)
 	{
-		/* One statement, so the rows come straight from the executor. */
-		char *sql = psprintf("INSERT INTO %s SELECT $1, c.* FROM %s.storemon_compute($2, $3) c",
-		                     reports_table("report_rows"),
-		                     quote_identifier(get_namespace_name(sm_extension_schema())));
+		/*
+		 * One statement, so the rows come straight from the executor; on a
+		 * coordinator from every shard at once, with the as_of fixed above.
+		 */
+		char *sql = psprintf(
+		    "INSERT INTO %s SELECT $1, c.* FROM %s c", reports_table("report_rows"),
+		    sharded ? "storemon_coordinator.compute_each($2, $3)"
+		            : psprintf("%s.storemon_compute($2, $3)",
+		                       quote_identifier(get_namespace_name(sm_extension_schema()))));
 
 		spi_check(SPI_execute_with_args(sql, 3, types, values, nulls, false, 0), SPI_OK_INSERT,
 		          "storing the report rows");

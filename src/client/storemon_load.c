@@ -19,6 +19,8 @@
  * After the commit the loaded tables are vacuumed and analyzed (unless
  * --no-vacuum), so that the first report reads the polls from the index
  * alone, as every later one does, and the planner knows the stores.
+ *
+ * Pointed at a coordinator, it loads the shards instead (sharded_load.c).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -29,28 +31,26 @@
 
 #include <libpq-fe.h>
 
-#define MAX_COLUMNS 100
+#include "load.h"
 
-typedef struct Record
+PGconn *conn = NULL;
+void (*load_cleanup)(void) = NULL;
+const char *output_prefix = "";
+
+void
+load_exit(int code)
 {
-	char *text; /* the raw record, without its line end */
-	size_t len;
-	size_t cap;
-	long line;  /* physical line it starts on (the header is line 1) */
-	int fields; /* fields outside quotes */
-} Record;
+	void (*cleanup)(void) = load_cleanup;
 
-typedef struct Feed
-{
-	const char *kind; /* status, hours, zones */
-	const char *file; /* as given; NULL: not loaded */
-	char *header;     /* text[] literal of the header's fields */
-	char *header_raw; /* the header line as written */
-} Feed;
+	load_cleanup = NULL; /* once, even if it fails itself */
+	if (cleanup != NULL)
+		cleanup();
+	if (conn != NULL)
+		PQfinish(conn);
+	exit(code);
+}
 
-static PGconn *conn = NULL;
-
-static void
+void
 fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -60,9 +60,7 @@ fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	if (conn != NULL)
-		PQfinish(conn);
-	exit(1);
+	load_exit(1);
 }
 
 static void
@@ -83,7 +81,7 @@ append(Record *r, int c)
  * Read the next record of f into r; *line is the physical line the reader
  * is on.  Returns false at the end of the file.  Blank lines are skipped.
  */
-static bool
+bool
 next_record(FILE *f, Record *r, long *line, const char *file)
 {
 	bool quoted = false;
@@ -189,7 +187,7 @@ utf8_sequence(const unsigned char *p)
  * takes only valid text, so control characters and bytes that are not
  * UTF-8 are written as \xNN.  The name is never part of any SQL.
  */
-static char *
+char *
 shown_name(const char *name)
 {
 	char *out = malloc(4 * strlen(name) + 1);
@@ -214,7 +212,7 @@ shown_name(const char *name)
 	return out;
 }
 
-static void
+void
 exec_ok(const char *sql, ExecStatusType expected)
 {
 	PGresult *res = PQexec(conn, sql);
@@ -237,8 +235,7 @@ fail_with(PGresult *res, const char *where)
 		fprintf(stderr, "DETAIL:  %s\n", detail);
 	if (hint)
 		fprintf(stderr, "HINT:  %s\n", hint);
-	PQfinish(conn);
-	exit(1);
+	load_exit(1);
 }
 
 /* The physical line of the n-th data record (1-based) of file. */
@@ -278,9 +275,8 @@ fail_copy(PGresult *res, const Feed *feed)
 	fail_with(res, prefix);
 }
 
-/* Stage one file into pg_temp.storemon_stage_<kind>. */
-static void
-stage(Feed *feed)
+void
+stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r))
 {
 	FILE *f = fopen(feed->file, "rb");
 	Record r = {0};
@@ -318,6 +314,8 @@ stage(Feed *feed)
 			fail("%s: line %ld: %d fields, but the header has %d: %.200s", feed->file, r.line,
 			     r.fields, ncols, feed->header_raw);
 		}
+		if (keep != NULL && !keep(feed, &r))
+			continue;
 		snprintf(prefix, sizeof(prefix), "%ld,", r.line);
 		if (PQputCopyData(conn, prefix, (int)strlen(prefix)) != 1 ||
 		    PQputCopyData(conn, r.text, (int)r.len) != 1 || PQputCopyData(conn, "\n", 1) != 1)
@@ -333,8 +331,7 @@ stage(Feed *feed)
 	PQclear(res);
 }
 
-/* Validate and load what was staged; print what each table got. */
-static void
+void
 load(Feed *feeds, bool allow_empty)
 {
 	const char *params[7];
@@ -353,7 +350,7 @@ load(Feed *feeds, bool allow_empty)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		fail_with(res, NULL);
 	for (int i = 0; i < PQntuples(res); i++)
-		printf("%s: %s rows %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+		printf("%s%s: %s rows %s\n", output_prefix, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
 		       PQgetvalue(res, i, 2));
 	PQclear(res);
 }
@@ -374,8 +371,7 @@ vacuum_notice(void *arg, const PGresult *res)
 		fputs(PQresultErrorMessage(res), stderr);
 }
 
-/* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
-static void
+void
 vacuum_loaded(const Feed *feeds)
 {
 	static const char *const tables[3] = {"storemon.store_status", "storemon.menu_hours",
@@ -405,23 +401,15 @@ usage(void)
 	fputs("usage: storemon-load [--status FILE] [--hours FILE] [--zones FILE] [--allow-empty]\n"
 	      "                     [--no-vacuum]\n"
 	      "                     [-- [-d DBNAME|CONNINFO] [-h HOST] [-p PORT] [-U USER]]\n"
+	      "                     [--shards N,M]   (a coordinator: only these shards)\n"
 	      "Polls are appended; hours and zones replace what is there (a file without data\n"
 	      "rows is refused unless --allow-empty).  All or nothing, in one transaction;\n"
-	      "then the loaded tables are vacuumed and analyzed (not with --no-vacuum).\n",
+	      "then the loaded tables are vacuumed and analyzed (not with --no-vacuum).\n"
+	      "On a coordinator (storemon_coordinator) each record goes to its store's shard;\n"
+	      "no shard commits before every shard has loaded.\n",
 	      stderr);
 	exit(2);
 }
-
-/* What the command line asks for. */
-typedef struct Options
-{
-	Feed feeds[3];
-	const char *keys[7]; /* libpq connection keywords and values */
-	const char *vals[7];
-	int nkeys;
-	bool allow_empty;
-	bool vacuum;
-} Options;
 
 static void
 parse_args(int argc, char **argv, Options *o)
@@ -439,6 +427,8 @@ parse_args(int argc, char **argv, Options *o)
 
 		if (strcmp(argv[i], "--allow-empty") == 0)
 			o->allow_empty = true;
+		else if (strcmp(argv[i], "--shards") == 0 && i + 1 < argc)
+			o->shards = argv[++i];
 		else if (strcmp(argv[i], "--no-vacuum") == 0)
 			o->vacuum = false;
 		else if (k >= 0 && i + 1 < argc)
@@ -476,7 +466,8 @@ main(int argc, char **argv)
 	    {NULL},
 	    0,
 	    false,
-	    true};
+	    true,
+	    NULL};
 	PGresult *res;
 
 	parse_args(argc, argv, &o);
@@ -487,10 +478,22 @@ main(int argc, char **argv)
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		fail("the storemon extension is not installed in this database");
 	PQclear(res);
+	res = PQexec(conn,
+	             "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'storemon_coordinator'");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	{
+		PQclear(res);
+		load_sharded(&o);
+		PQfinish(conn);
+		return 0;
+	}
+	PQclear(res);
+	if (o.shards != NULL)
+		fail("--shards is for a coordinator (storemon_coordinator); this database is not one");
 	exec_ok("BEGIN", PGRES_COMMAND_OK);
 	for (int k = 0; k < 3; k++)
 		if (o.feeds[k].file != NULL)
-			stage(&o.feeds[k]);
+			stage(&o.feeds[k], NULL);
 	load(o.feeds, o.allow_empty);
 	exec_ok("COMMIT", PGRES_COMMAND_OK);
 	if (o.vacuum)

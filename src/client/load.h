@@ -1,0 +1,68 @@
+/*
+ * load.h — what the two halves of storemon-load share: reading CSV
+ * records, staging and loading them into one database (storemon_load.c),
+ * and routing them to shards (sharded_load.c).
+ */
+#ifndef STOREMON_LOAD_H
+#define STOREMON_LOAD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#define MAX_COLUMNS 100
+
+typedef struct Record
+{
+	char *text; /* the raw record, without its line end */
+	size_t len;
+	size_t cap;
+	long line;  /* physical line it starts on (the header is line 1) */
+	int fields; /* fields outside quotes */
+} Record;
+
+typedef struct Feed
+{
+	const char *kind; /* status, hours, zones */
+	const char *file; /* as given; NULL: not loaded */
+	char *header;     /* text[] literal of the header's fields */
+	char *header_raw; /* the header line as written */
+} Feed;
+
+/* What the command line asks for. */
+typedef struct Options
+{
+	Feed feeds[3];
+	const char *keys[7]; /* libpq connection keywords and values */
+	const char *vals[7];
+	int nkeys;
+	bool allow_empty;
+	bool vacuum;
+	const char *shards; /* --shards 0,2: load only these shards of a coordinator */
+} Options;
+
+/* The connection being loaded (a shard's, while a shard loads). */
+extern PGconn *conn;
+/* Run once before exiting on an error (rolls back prepared shards). */
+extern void (*load_cleanup)(void);
+/* Put before each line of what was loaded ("shard 1: "). */
+extern const char *output_prefix;
+
+extern void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+extern void load_exit(int code) __attribute__((noreturn));
+extern bool next_record(FILE *f, Record *r, long *line, const char *file);
+extern char *shown_name(const char *name);
+extern void exec_ok(const char *sql, ExecStatusType expected);
+
+/* Stage one file into pg_temp.storemon_stage_<kind>: the records keep() keeps (NULL: all). */
+extern void stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
+/* Validate and load what was staged; print what each table got. */
+extern void load(Feed *feeds, bool allow_empty);
+/* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
+extern void vacuum_loaded(const Feed *feeds);
+
+/* On a coordinator (sharded_load.c): load the shards, all or none. */
+extern int load_sharded(Options *o);
+
+#endif /* STOREMON_LOAD_H */

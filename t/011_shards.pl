@@ -1,0 +1,161 @@
+# storemon over three shard clusters and a coordinator (storemon_coordinator,
+# PL/Proxy), all on this machine over unix sockets: the loader routes each
+# record to its store's shard, all shards or none; reports on the coordinator
+# equal the single-node report row for row in both modes; chosen stores go
+# to their shards only; a down shard fails a report with its name, and a
+# retry after it is back completes.
+use strict;
+use warnings;
+use lib 't';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+
+my @shards = map { storemon_node("shard$_", preload => 'storemon') } 0 .. 2;
+$shards[$_]->safe_psql('postgres', "CREATE DATABASE shard$_") for 0 .. 2;
+$shards[$_]->safe_psql("shard$_", 'CREATE EXTENSION storemon') for 0 .. 2;
+$shards[$_]->safe_psql('postgres', q{ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf()}) for 0 .. 2;
+my $coord = storemon_node('coordinator');
+my $db = 'storemon_test';
+$coord->safe_psql('postgres', "CREATE DATABASE $db");
+my $partitions = join(', ', map { "p$_ 'dbname=shard$_ host=" . $shards[$_]->host . ' port=' . $shards[$_]->port . "'" } 0 .. 2);
+$coord->safe_psql($db, qq{
+	CREATE EXTENSION storemon;
+	ALTER DATABASE $db SET search_path = "\$user", public, storemon;
+	CREATE SCHEMA plproxy;
+	CREATE EXTENSION plproxy SCHEMA plproxy;
+	CREATE EXTENSION storemon_coordinator;
+	CREATE SERVER storemon_shards FOREIGN DATA WRAPPER plproxy OPTIONS (modular_mapping '1', $partitions);
+	CREATE USER MAPPING FOR PUBLIC SERVER storemon_shards;
+	CREATE EXTENSION pg_cron;});
+# The single-node reference: the same files in one ordinary database.
+load_sample($coord, 'single');
+
+sub load_coordinator
+{
+	my ($env, @args) = @_;
+	my ($out, $err);
+	local %ENV = (%ENV, %$env);
+	my $ok = IPC::Run::run(['./storemon-load', @args, '--', '-h', $coord->host, '-p', $coord->port, '-d', $db],
+		'>', \$out, '2>', \$err);
+	return ($ok, $out, $err);
+}
+sub shard_polls { join(',', map { $shards[$_]->safe_psql("shard$_", 'SELECT count(*) FROM storemon.store_status') } 0 .. 2) }
+my @sample = ('--status', 'data/store_status.csv', '--hours', 'data/menu_hours.csv', '--zones', 'data/timezones.csv');
+
+# 1. Loading: each store's rows on the shard the hash rule names.
+my ($ok, $out, $err) = load_coordinator({}, @sample);
+ok($ok, 'storemon-load pointed at the coordinator loads the shards') or diag($err);
+like($out, qr/loaded into 3 of 3 shards, each committed/, 'and says every shard committed');
+my $total = 0;
+for my $i (0 .. 2)
+{
+	my $ids = $shards[$i]->safe_psql("shard$i",
+		q{SELECT string_agg(DISTINCT quote_literal(store_id), ',') FROM (SELECT store_id FROM storemon.store_status
+		  UNION SELECT store_id FROM storemon.menu_hours UNION SELECT store_id FROM storemon.timezones) s});
+	is($coord->safe_psql($db, "SELECT count(*) FROM unnest(ARRAY[$ids]) id WHERE storemon_coordinator.shard_of(id) <> $i"),
+		'0', "shard $i holds only stores whose hash maps to it, with their polls, hours and zone");
+	$total += $shards[$i]->safe_psql("shard$i", 'SELECT count(*) FROM storemon.store_status');
+}
+is($total, $coord->safe_psql('single', 'SELECT count(*) FROM storemon.store_status'), 'no poll lost or doubled');
+
+# 2. Reports on the coordinator equal the single-node report, in both modes.
+sub csv_of_single
+{
+	my ($mode, $as_of) = @_;
+	my $id = $coord->safe_psql('single', "SELECT storemon_trigger_report('$as_of', '$mode')");
+	wait_status($coord, 'single', $id, 60, 'Complete', 'Failed');
+	return $coord->safe_psql('single', "SELECT storemon_report_csv('$id')");
+}
+for my $mode ('nearest', 'previous')
+{
+	my $id = $coord->safe_psql($db, "SELECT storemon_trigger_report(interpolation => '$mode')");
+	is(wait_status($coord, $db, $id, 60, 'Complete', 'Failed'), 'Complete', "a $mode report on the coordinator completes");
+	my $as_of = $coord->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'");
+	is($as_of, $coord->safe_psql('single', 'SELECT storemon_default_as_of()'),
+		'with as_of the latest poll across all shards');
+	is($coord->safe_psql($db, "SELECT storemon_report_csv('$id')"), csv_of_single($mode, $as_of),
+		"its CSV equals the single-node report's, row for row, $mode");
+}
+is($coord->safe_psql($db, q{SELECT md5(string_agg(c::text, ',')) FROM storemon_coordinator.storemon_compute(NULL, 'previous') c}),
+	$coord->safe_psql('single', q{SELECT md5(string_agg(c::text, ',')) FROM storemon_compute(NULL, 'previous') c}),
+	'storemon_coordinator.storemon_compute equals storemon_compute on one node');
+
+# 3. Chosen stores are asked of their own shards only.
+my @ids = split /\n/, $coord->safe_psql('single', 'SELECT store_id FROM storemon.store_status GROUP BY 1 ORDER BY 1 LIMIT 2');
+my $list = join(',', map { "'$_'" } @ids);
+my %busy = map { $_ => 1 } split /\n/, $coord->safe_psql($db, "SELECT storemon_coordinator.shard_of(id) FROM unnest(ARRAY[$list]) id");
+sub compute_calls
+{
+	my ($i) = @_;
+	return $shards[$i]->safe_psql("shard$i",
+		q{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'storemon_compute'});
+}
+my @calls_before = map { compute_calls($_) } 0 .. 2;
+is($coord->safe_psql($db, "SELECT string_agg(c::text, ';') FROM storemon_coordinator.storemon_compute(store_ids => ARRAY[$list]) c"),
+	$coord->safe_psql('single', "SELECT string_agg(c::text, ';') FROM storemon_compute(store_ids => ARRAY[$list]) c"),
+	'storemon_compute(store_ids) on the coordinator equals one node');
+# the shards' sessions report their function calls once idle for a second
+my @asked;
+for (1 .. 30)
+{
+	@asked = grep { compute_calls($_) > $calls_before[$_] } 0 .. 2;
+	last if @asked >= keys %busy;
+	sleep 1;
+}
+sleep 2;
+@asked = grep { compute_calls($_) > $calls_before[$_] } 0 .. 2;
+is(join(',', @asked), join(',', sort keys %busy), 'and only the shards holding those stores were asked');
+
+# 4. A down shard fails a report with its name; once it is back, a retry completes.
+$shards[1]->stop;
+my $down = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $down, 60, 'Complete', 'Failed'), 'Failed', 'with shard 1 down the report is Failed');
+like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$down'"), qr/\[shard1\]/,
+	'and its error names the shard');
+my $polls = shard_polls_up();
+($ok, $out, $err) = load_coordinator({}, @sample);
+ok(!$ok, 'a load while shard 1 is down fails');
+like($err, qr/shard 1 .*\n.*no shard was changed/s, 'naming the shard, and no shard was changed');
+is(shard_polls_up(), $polls, 'the shards that were up are unchanged');
+$shards[1]->start;
+my $retry = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $retry, 60, 'Complete', 'Failed'), 'Complete', 'after shard 1 is back a retry completes');
+sub shard_polls_up { join(',', map { $shards[$_]->safe_psql("shard$_", 'SELECT count(*) FROM storemon.store_status') } 0, 2) }
+
+# 5. A bad row bound for one shard leaves every shard as it was.
+my $bad = $PostgreSQL::Test::Utils::tmp_check . '/bad_status.csv';
+my @lines = split /\n/, slurp_file('data/store_status.csv');
+$lines[-1] =~ s/active|inactive/broken/;
+PostgreSQL::Test::Utils::append_to_file($bad, join("\n", @lines) . "\n");
+my $before = shard_polls();
+($ok, $out, $err) = load_coordinator({}, '--status', $bad);
+ok(!$ok, 'a file with a bad last row fails');
+like($err, qr/bad_status\.csv: line ${\ scalar(@lines)}: status 'broken' is neither active nor inactive/,
+	'naming the file, the line and the value, as on one node');
+is(shard_polls(), $before, 'and no shard has any of its rows');
+
+# 6. Loaded cut off between the shards' commits: the loader said which
+#    shards to finish; running it again for those completes the load.
+($ok, $out, $err) = load_coordinator({STOREMON_LOAD_CUT_AFTER => 'commit-0'}, '--status', 'data/store_status.csv');
+ok(!$ok, 'a load cut off after shard 0 committed');
+my @after = split /,/, shard_polls();
+my @prev = split /,/, $before;
+ok($after[0] > $prev[0] && $after[1] == $prev[1] && $after[2] == $prev[2], 'shard 0 has the new polls, 1 and 2 not');
+($ok, $out, $err) = load_coordinator({}, '--status', 'data/store_status.csv', '--shards', '1,2');
+ok($ok, 'the same load with --shards 1,2 finishes it') or diag($err);
+IPC::Run::run(['./storemon-load', '--status', 'data/store_status.csv', '--', '-h', $coord->host, '-p', $coord->port, '-d', 'single']);
+my $id = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'the sharded report completes');
+is($coord->safe_psql($db, "SELECT storemon_report_csv('$id')"),
+	csv_of_single('nearest', $coord->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'")),
+	'and equals one node loaded twice alike');
+
+# 7. pg_cron on the coordinator, as on one node.
+my $job = $coord->safe_psql($db, q{SELECT storemon_schedule('sharded', '0 3 * * *')});
+my $queued = $coord->safe_psql($db, $coord->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job"));
+is(wait_status($coord, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');
+
+$_->stop for @shards, $coord;
+done_testing();
