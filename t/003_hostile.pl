@@ -118,6 +118,12 @@ $node->safe_psql($db, 'ALTER SCHEMA old_public RENAME TO public');
 for my $sql (
 	'SELECT * FROM storemon.storemon_compute()',
 	'SELECT * FROM storemon.storemon_compute_exact()',
+	"SELECT * FROM storemon.storemon_compute(store_ids => ARRAY['x'])",
+	'SELECT * FROM storemon.storemon_window()',
+	"SELECT * FROM storemon.storemon_outages(period => '30 days')",
+	"SELECT storemon.storemon_store_svg('x')",
+	'SELECT storemon.storemon_latest_report()',
+	"SELECT * FROM storemon.storemon_report_summary('$id')",
 	'SELECT storemon.storemon_default_as_of()',
 	'SELECT * FROM storemon.storemon_data_quality()',
 	"SELECT * FROM storemon.storemon_get_report('$id')",
@@ -137,8 +143,9 @@ is($node->safe_psql($db, q{
 	WHERE p.pronamespace = 'storemon'::regnamespace
 	  AND has_function_privilege('stranger', p.oid, 'EXECUTE')}),
 	'storemon_compute,storemon_compute_exact,storemon_data_quality,storemon_default_as_of,'
-	  . 'storemon_get_report,storemon_list_reports,storemon_load_staged,storemon_purge_reports,'
-	  . 'storemon_report_csv,storemon_schedule,storemon_trigger_report',
+	  . 'storemon_get_report,storemon_latest_report,storemon_list_reports,storemon_load_staged,'
+	  . 'storemon_outages,storemon_purge_reports,storemon_report_csv,storemon_report_summary,'
+	  . 'storemon_schedule,storemon_store_svg,storemon_trigger_report,storemon_window',
 	'PUBLIC may execute the documented API in schema storemon, nothing else there');
 # A role that may trigger but not read the feed gets a Failed report, not figures.
 $node->safe_psql($db, q{
