@@ -551,8 +551,19 @@ merge_restart(MergedScan *m, text *store)
  * the hours and zone indexes.  Ids without a poll at or before as_of are
  * collected for the caller's notice.
  */
+/* An id for a message: quoted, and cut after 60 bytes, so a huge one is not echoed whole. */
+static void
+append_shown_id(StringInfo buf, const text *id)
+{
+	int len = VARSIZE_ANY_EXHDR(id);
+	int cut = len > 60 ? pg_mbcliplen(VARDATA_ANY(id), len, 60) : len;
+	char *shown = quote_literal_cstr(pnstrdup(VARDATA_ANY(id), cut));
+
+	appendStringInfo(buf, "%s%s%s", buf->len > 0 ? ", " : "", shown, cut < len ? "..." : "");
+}
+
 static int64
-read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missing)
+read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missing, int *nmissing)
 {
 	TimestampTz window_start = st->as_of - st->req->period_us;
 	int64 done = 0;
@@ -582,9 +593,8 @@ read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missin
 		merge_restart(&st->zones, st->store);
 		if (finish_store(st, sink) == 1)
 			done++;
-		else
-			appendStringInfo(missing, "%s%s", missing->len > 0 ? ", " : "",
-			                 quote_literal_cstr(text_to_cstring(st->req->store_ids[i])));
+		else if (++(*nmissing) <= 10)
+			append_shown_id(missing, st->req->store_ids[i]);
 	}
 	return done;
 }
@@ -623,6 +633,7 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	int64 done;
 	int merge_keys;
 	StringInfoData missing;
+	int nmissing = 0;
 
 	sm_check_as_of(req->as_of);
 	sm_catalog_lookup(&cat);
@@ -654,15 +665,17 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 		sink->progress(sink->arg, 0, total);
 	}
 	if (req->store_ids != NULL)
-		done = read_listed_stores(&st, sink, &missing);
+		done = read_listed_stores(&st, sink, &missing, &nmissing);
 	else
 		done = read_stores(&st, sink, total);
 	if (sink->progress != NULL)
 		sink->progress(sink->arg, done, done);
-	if (missing.len > 0)
+	if (nmissing > 0)
 		ereport(NOTICE, (errmsg("storemon: %d of the stores asked for have no poll at or before %s",
-		                        req->nstore_ids - (int)done, timestamptz_to_str(req->as_of)),
-		                 errdetail("Not reported: %s.", missing.data)));
+		                        nmissing, timestamptz_to_str(req->as_of)),
+		                 nmissing > 10 ? errdetail("Not reported: %s and %d more.", missing.data,
+		                                           nmissing - 10)
+		                               : errdetail("Not reported: %s.", missing.data)));
 
 	scan_close(&st.zones.s);
 	scan_close(&st.hours.s);
