@@ -45,8 +45,9 @@ $(OBJS): $(wildcard src/*.h)
 prove_installcheck:
 	$(prove_installcheck)
 
-storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/load.h
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
+storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/direct_status.c \
+		src/feed_format.c src/client/load.h
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -Isrc -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
 
 deps:
 	scripts/install-deps

@@ -282,20 +282,20 @@ COMMENT ON TRIGGER reports_delete_rows ON storemon.reports IS 'Deleting reports 
 COMMENT ON TRIGGER reports_wake_workers ON storemon.reports IS 'New requests wake the report worker at commit.';
 
 -- A bulk load rebuilds store_status's indexes: their comments come back
--- with them (1.0 lost them).
-CREATE OR REPLACE FUNCTION storemon_internal.stage_drop_indexes(stage text)
+-- with them (1.0 lost them).  The decision and the drop are one function of
+-- the number of new rows, so that the loader's direct COPY of a clean polls
+-- file (src/client/storemon_load.c) and the staged path share them.
+CREATE FUNCTION storemon_internal.bulk_drop_indexes(new_rows bigint)
 RETURNS text[]
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    new_rows bigint;
     defs text[];
 BEGIN
     IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'storemon.store_status'::regclass), 'USAGE') THEN
         RETURN NULL;
     END IF;
-    EXECUTE format('SELECT count(*) FROM pg_temp.%I', stage) INTO new_rows;
     IF new_rows < (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'storemon.store_status'::regclass)
        OR new_rows < 10000 THEN
         RETURN NULL;
@@ -309,5 +309,19 @@ BEGIN
     EXECUTE (SELECT 'DROP INDEX ' || string_agg(indexrelid::regclass::text, ', ')
              FROM pg_index WHERE indrelid = 'storemon.store_status'::regclass);
     RETURN defs;
+END
+$$;
+COMMENT ON FUNCTION storemon_internal.bulk_drop_indexes(bigint) IS 'Loader: for a load of at least as many polls as store_status holds (and 10,000), by its owner, drop its indexes and return their definitions and comments for one rebuild afterwards; NULL otherwise.';
+
+CREATE OR REPLACE FUNCTION storemon_internal.stage_drop_indexes(stage text)
+RETURNS text[]
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_rows bigint;
+BEGIN
+    EXECUTE format('SELECT count(*) FROM pg_temp.%I', stage) INTO new_rows;
+    RETURN storemon_internal.bulk_drop_indexes(new_rows);
 END
 $$;

@@ -131,5 +131,38 @@ is($node->safe_psql('feeds', $defs), $before, 'with the same definitions');
 is($node->safe_psql('feeds', q{SET enable_seqscan = off; SELECT count(*) FROM storemon.store_status WHERE store_id = 'b77'}),
 	'2', 'and the rows of both loads are found through them');
 
+# A clean polls file goes straight into store_status by COPY
+# (src/client/direct_status.c); one that needs a trim, a lower-casing or a
+# check goes the staged way.  Both must store the same rows: every shape of
+# timestamp the feed format allows, parsed by the server in UTC either way.
+my @stamps = ('2023-01-22 12:09:39.388884 UTC', '2023-01-22T12:09:39Z', '2023-01-22 12:09 utc',
+	'2023-01-22', '2023-01-22 01:02:03.1', '2023-01-22 23:59:59.999999 GMT', '2023-01-22 12:00+05',
+	'2023-01-22 12:00:00-0800', '2023-01-22 12:00:00 +05:30', '2024-02-29 00:00:00 UTC',
+	' 2023-01-22 12:00:00 UTC', '1999-12-31 23:59:59.5', '2023-03-12 02:30:00');
+my $clean = "store_id,timestamp_utc,status\n"
+  . join('', map { "\"t,$_\",\"$stamps[$_]\"," . ($_ % 3 ? 'active' : 'inactive') . "\n" } 0 .. $#stamps);
+write_file("$dir/clean.csv", $clean);
+write_file("$dir/unclean.csv", $clean . "zz,2023-01-22 12:00:00 UTC, Active\n");
+$node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
+$node->append_conf('postgresql.conf', "log_statement = 'all'");
+$node->reload;
+my $log_start = -s $node->logfile;
+($ok, $out, $err) = load('--status', "$dir/clean.csv");
+like($out, qr/^store_status: 13 rows appended$/m, 'a clean file loads') or diag($err);
+my $log = substr(slurp_file($node->logfile), $log_start);
+ok($log =~ /COPY storemon\.store_status \(store_id, timestamp_utc, status\) FROM STDIN/ && $log !~ /storemon_stage_status/,
+	'straight into store_status, not staged');
+my $direct = $node->safe_psql('feeds', q{SELECT string_agg(format('%s|%s|%s', store_id, timestamp_utc, status), ';' ORDER BY store_id) FROM storemon.store_status});
+$node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--status', "$dir/unclean.csv");
+like($out, qr/^store_status: 14 rows appended$/m, 'a file with one status to clean loads too') or diag($err);
+like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE storemon_stage_status/s,
+	'the staged way, after the direct COPY stopped at the record to clean');
+is($node->safe_psql('feeds', q{SELECT string_agg(format('%s|%s|%s', store_id, timestamp_utc, status), ';' ORDER BY store_id) FROM storemon.store_status WHERE store_id <> 'zz'}),
+	$direct, 'and both ways store the same rows, every timestamp shape alike');
+is($node->safe_psql('feeds', q{SELECT status FROM storemon.store_status WHERE store_id = 'zz'}), 'active',
+	'the staged way cleaned the status');
+
 $node->stop;
 done_testing();

@@ -69,15 +69,17 @@ like($node->safe_psql($db, "SELECT storemon_store_svg('$store')"), qr/^<svg /, '
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION storemon');
 my $members = q{SET search_path = pg_catalog;
-	SELECT string_agg(pg_describe_object(classid, objid, 0) || ' : '
-	                  || coalesce(obj_description(objid, classid::regclass::name), '-'), E'\n' ORDER BY 1)
-	FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e'};
+	SELECT string_agg(m, E'\n' ORDER BY m) FROM (
+	  SELECT pg_describe_object(classid, objid, 0) || ' : '
+	         || coalesce(obj_description(objid, classid::regclass::name), '-') AS m
+	  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e') x};
 is($node->safe_psql($db, $members), $node->safe_psql('fresh', $members),
 	'the upgraded extension has the members and comments of a new 1.1 install');
 my $functions = q{SET search_path = pg_catalog;
-	SELECT string_agg(p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
-	                  || md5(p.prosrc) || ' ' || coalesce(array_to_string(p.proconfig, ','), ''), E'\n' ORDER BY 1)
-	FROM pg_proc p WHERE p.pronamespace IN ('storemon'::regnamespace, 'storemon_internal'::regnamespace)};
+	SELECT string_agg(f, E'\n' ORDER BY f) FROM (
+	  SELECT p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
+	         || md5(p.prosrc) || ' ' || coalesce(array_to_string(p.proconfig, ','), '') AS f
+	  FROM pg_proc p WHERE p.pronamespace IN ('storemon'::regnamespace, 'storemon_internal'::regnamespace)) x};
 is($node->safe_psql($db, $functions), $node->safe_psql('fresh', $functions),
 	'and the same function signatures, results, bodies and settings');
 $node->stop;

@@ -28,6 +28,7 @@ typedef struct Feed
 	const char *file; /* as given; NULL: not loaded */
 	char *header;     /* text[] literal of the header's fields */
 	char *header_raw; /* the header line as written */
+	bool direct;      /* loaded by load_status_direct: not staged */
 } Feed;
 
 /* What the command line asks for. */
@@ -59,6 +60,13 @@ extern void exec_ok(const char *sql, ExecStatusType expected);
 extern void stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
 /* Validate and load what was staged; print what each table got. */
 extern void load(Feed *feeds, bool allow_empty);
+
+/*
+ * The polls file straight into store_status by COPY when every record is
+ * already clean (direct_status.c); false, with nothing changed, when the
+ * file must take the staged way.
+ */
+extern bool load_status_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
 /* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
 extern void vacuum_loaded(const Feed *feeds);
 

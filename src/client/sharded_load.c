@@ -358,8 +358,10 @@ load_shard(Shard *s)
 	snprintf(prefix, sizeof(prefix), "shard %d: ", s->number);
 	output_prefix = prefix;
 	exec_ok("BEGIN", PGRES_COMMAND_OK);
+	o->feeds[0].direct = o->feeds[0].file != NULL && !all_to_shard0 &&
+	                     load_status_direct(&o->feeds[0], keep_for_shard);
 	for (int k = 0; k < 3; k++)
-		if (o->feeds[k].file != NULL)
+		if (o->feeds[k].file != NULL && !o->feeds[k].direct)
 			stage(&o->feeds[k], keep_for_shard);
 	/*
 	 * A shard may hold none of the hours or zones of a file that has some;
