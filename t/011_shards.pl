@@ -152,7 +152,24 @@ is($coord->safe_psql($db, "SELECT storemon_report_csv('$id')"),
 	csv_of_single('nearest', $coord->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'")),
 	'and equals one node loaded twice alike');
 
-# 7. pg_cron on the coordinator, as on one node.
+# 7. A header written loosely (case, tabs, spaces, quotes) is read as the server
+#    reads it, so its rows are routed by their store ids too.
+my $loose = $PostgreSQL::Test::Utils::tmp_check . '/loose_header.csv';
+PostgreSQL::Test::Utils::append_to_file($loose, qq{"\t Store_ID ",status,timestamp_utc\n}
+	  . join('', map { "loose$_,active,2023-01-25 12:00:00 UTC\n" } 1 .. 40));
+($ok, $out, $err) = load_coordinator({}, '--status', $loose);
+ok($ok, 'a file whose header names store_id loosely loads') or diag($err);
+my $misplaced = 0;
+for my $i (0 .. 2)
+{
+	$misplaced += $coord->safe_psql($db, "SELECT count(*) FROM unnest(ARRAY["
+		  . join(',', map { "'$_'" } split /\n/, $shards[$i]->safe_psql("shard$i",
+			q{SELECT store_id FROM storemon.store_status WHERE store_id LIKE 'loose%'}))
+		  . "]::text[]) id WHERE storemon_coordinator.shard_of(id) <> $i");
+}
+is($misplaced, 0, 'and each of its stores is on the shard its hash names');
+
+# 8. pg_cron on the coordinator, as on one node.
 my $job = $coord->safe_psql($db, q{SELECT storemon_schedule('sharded', '0 3 * * *')});
 my $queued = $coord->safe_psql($db, $coord->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job"));
 is(wait_status($coord, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');

@@ -23,66 +23,6 @@
 #include "feed_format.h"
 #include "load.h"
 
-/* Unquote the fields of a CSV record into out[] (pointers into *buf); -1 if more than max. */
-static int
-split_fields(const Record *r, char **buf, size_t *cap, char **out, bool *was_quoted, int max)
-{
-	const char *p = r->text;
-	bool quoted = false;
-	char *o;
-	int n = 0;
-
-	if (*cap < r->len + 1)
-	{
-		*cap = r->len + 1;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			fail("out of memory");
-	}
-	o = *buf;
-	out[0] = o;
-	was_quoted[0] = false;
-	for (;; p++)
-	{
-		if (*p == '"')
-		{
-			was_quoted[n] = true;
-			if (quoted && p[1] == '"')
-				p++; /* "" inside quotes: one quote */
-			else
-			{
-				quoted = !quoted;
-				continue;
-			}
-		}
-		else if ((*p == ',' && !quoted) || *p == '\0')
-		{
-			*o++ = '\0';
-			if (*p == '\0' || ++n >= max)
-				return *p == '\0' ? n + 1 : -1;
-			out[n] = o;
-			was_quoted[n] = false;
-			continue;
-		}
-		*o++ = *p;
-	}
-}
-
-/* Header name as the staged load compares it: BOM, quotes, white space and case aside. */
-static bool
-is_header(const char *field, const char *name)
-{
-	size_t len;
-
-	if (strncmp(field, "\xEF\xBB\xBF", 3) == 0)
-		field += 3;
-	while (*field == ' ' || *field == '\t' || *field == '\r' || *field == '\n')
-		field++;
-	len = strlen(field);
-	while (len > 0 && strchr(" \t\r\n", field[len - 1]) != NULL)
-		len--;
-	return strlen(name) == len && strncasecmp(field, name, len) == 0;
-}
-
 /* Is the record already what the staged INSERT would store? */
 static bool
 clean(char *const *f, const int *col)
@@ -175,7 +115,6 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 	char *buf = NULL;
 	size_t cap = 0;
 	char *fields[MAX_COLUMNS];
-	bool was_quoted[MAX_COLUMNS];
 	bool all_clean = true;
 	static CopyBuffer out;
 
@@ -184,8 +123,8 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 	{
 		if (keep != NULL && !keep(feed, &r))
 			continue;
-		all_clean = split_fields(&r, &buf, &cap, fields, was_quoted, MAX_COLUMNS) == ncols &&
-		            clean(fields, col);
+		all_clean =
+		    record_fields(&r, &buf, &cap, fields, MAX_COLUMNS) == ncols && clean(fields, col);
 		if (all_clean)
 		{
 			put_csv_field(&out, fields[col[0]], ',');
@@ -200,19 +139,46 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 	return all_clean;
 }
 
-bool
-load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
+/*
+ * Read the header of f and find the three columns the staged load would
+ * use, as it finds them (header_is).  Returns the header's field count, or
+ * -1 when it has no header or lacks one of them.
+ */
+static int
+read_header(FILE *f, const Feed *feed, int col[3])
 {
 	static const char *const names[3] = {"store_id", "status", "timestamp_utc"};
-	FILE *f = fopen(feed->file, "rb");
 	Record header = {0};
 	long line = 1;
 	char *buf = NULL;
 	size_t cap = 0;
 	char *fields[MAX_COLUMNS];
-	bool was_quoted[MAX_COLUMNS];
-	int col[3] = {-1, -1, -1};
-	int ncols;
+	int ncols = -1;
+
+	if (next_record(f, &header, &line, feed->file))
+	{
+		ncols = record_fields(&header, &buf, &cap, fields, MAX_COLUMNS);
+		for (int k = 0; k < 3; k++)
+		{
+			col[k] = -1;
+			for (int i = 0; i < ncols && i < MAX_COLUMNS && col[k] < 0; i++)
+				if (header_is(fields[i], names[k]))
+					col[k] = i;
+			if (col[k] < 0)
+				ncols = -1;
+		}
+	}
+	free(header.text);
+	free(buf);
+	return ncols > MAX_COLUMNS ? -1 : ncols;
+}
+
+bool
+load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
+{
+	FILE *f = fopen(feed->file, "rb");
+	int col[3];
+	int ncols = f != NULL ? read_header(f, feed, col) : -1;
 	char count[24];
 	const char *params[1] = {count};
 	PGresult *res;
@@ -220,24 +186,11 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 	bool loaded = false;
 	long rows = 0;
 
-	if (f == NULL || !next_record(f, &header, &line, feed->file))
+	if (ncols < 0 || !ok(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
 	{
 		if (f != NULL)
 			fclose(f);
 		return false; /* the staged way says what is wrong */
-	}
-	ncols = split_fields(&header, &buf, &cap, fields, was_quoted, MAX_COLUMNS);
-	for (int k = 0; k < 3; k++)
-		for (int i = 0; i < ncols && col[k] < 0; i++)
-			if (is_header(fields[i], names[k]))
-				col[k] = i;
-	if (col[0] < 0 || col[1] < 0 || col[2] < 0 ||
-	    !ok(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
-	{
-		fclose(f);
-		free(header.text);
-		free(buf);
-		return false;
 	}
 
 	snprintf(count, sizeof(count), "%ld", count_lines(feed->file));
@@ -263,8 +216,6 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 	}
 	PQclear(res);
 	fclose(f);
-	free(header.text);
-	free(buf);
 	if (loaded && defs != NULL)
 	{
 		params[0] = defs;

@@ -53,6 +53,15 @@ extern const char *output_prefix;
 extern void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 extern void load_exit(int code) __attribute__((noreturn));
 extern bool next_record(FILE *f, Record *r, long *line, const char *file);
+
+/*
+ * The fields of a CSV record, unquoted, into *buf (grown) with out[] pointing
+ * at the first max of them; returns how many fields the record has.
+ */
+extern int record_fields(const Record *r, char **buf, size_t *cap, char **out, int max);
+
+/* Is this header field name, compared as the server's stage_column does? */
+extern bool header_is(const char *field, const char *name);
 extern char *shown_name(const char *name);
 extern void exec_ok(const char *sql, ExecStatusType expected);
 

@@ -110,72 +110,40 @@ idset_add(IdSet *set, const char *id)
 
 /*
  * Field k (0-based) of a record, unquoted and with surrounding spaces
- * removed, as the load stores a store id (btrim).  Into *buf, grown.
+ * removed, as the load stores a store id (btrim); "" when there is none.
  */
 static const char *
 record_field(const Record *r, int k, char **buf, size_t *cap)
 {
-	const char *p = r->text;
-	bool quoted = false;
-	size_t n = 0;
-	size_t start;
+	char *fields[MAX_COLUMNS];
+	char *v;
+	size_t n;
 
-	if (*cap < r->len + 1)
-	{
-		*cap = r->len + 1;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			fail("out of memory");
-	}
-	for (int field = 0; *p != '\0'; p++)
-	{
-		if (*p == '"')
-		{
-			if (quoted && p[1] == '"')
-				p++; /* "" inside quotes: one quote */
-			else
-			{
-				quoted = !quoted;
-				continue;
-			}
-		}
-		else if (*p == ',' && !quoted)
-		{
-			if (field++ == k)
-				break;
-			continue;
-		}
-		if (field == k)
-			(*buf)[n++] = *p;
-	}
-	while (n > 0 && (*buf)[n - 1] == ' ')
-		n--;
-	(*buf)[n] = '\0';
-	for (start = 0; (*buf)[start] == ' '; start++)
+	if (k >= record_fields(r, buf, cap, fields, MAX_COLUMNS) || k >= MAX_COLUMNS)
+		return "";
+	for (v = fields[k]; *v == ' '; v++)
 		;
-	return *buf + start;
+	for (n = strlen(v); n > 0 && v[n - 1] == ' '; n--)
+		;
+	v[n] = '\0';
+	return v;
 }
 
-/* The store_id field of a header (BOM, quotes, case and spaces aside), or -1. */
+/* The store_id field of a header, found as the staged load finds it, or -1. */
 static int
 store_id_column(const Record *header)
 {
 	char *buf = NULL;
 	size_t cap = 0;
+	char *fields[MAX_COLUMNS];
+	int n = record_fields(header, &buf, &cap, fields, MAX_COLUMNS);
+	int found = -1;
 
-	for (int k = 0; k < header->fields; k++)
-	{
-		const char *name = record_field(header, k, &buf, &cap);
-
-		if (strncmp(name, "\xEF\xBB\xBF", 3) == 0)
-			name += 3;
-		if (strcasecmp(name, "store_id") == 0)
-		{
-			free(buf);
-			return k;
-		}
-	}
+	for (int k = 0; k < n && k < MAX_COLUMNS && found < 0; k++)
+		if (header_is(fields[k], "store_id"))
+			found = k;
 	free(buf);
-	return -1;
+	return found;
 }
 
 /* Pass 1: every store id of the files, and where each file keeps it. */

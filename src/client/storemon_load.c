@@ -122,22 +122,22 @@ next_record(FILE *f, Record *r, long *line, const char *file)
 	}
 }
 
-/* The header's fields as a text[] literal, quotes of the CSV removed. */
-static char *
-header_array(const Record *r)
+int
+record_fields(const Record *r, char **buf, size_t *cap, char **out, int max)
 {
-	char *out = malloc(2 * r->len + 3 * (size_t)r->fields + 3);
-	char *o = out;
 	bool quoted = false;
-	const char *p = r->text;
+	char *o;
+	int n = 0;
 
-	if (out == NULL)
-		fail("out of memory");
-	if (r->len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3; /* a UTF-8 byte order mark */
-	*o++ = '{';
-	*o++ = '"';
-	for (; *p != '\0'; p++)
+	if (*cap < r->len + 1)
+	{
+		*cap = r->len + 1;
+		if ((*buf = realloc(*buf, *cap)) == NULL)
+			fail("out of memory");
+	}
+	o = *buf;
+	out[0] = o;
+	for (const char *p = r->text;; p++)
 	{
 		if (*p == '"')
 		{
@@ -149,18 +149,80 @@ header_array(const Record *r)
 				continue;
 			}
 		}
-		if (*p == ',' && !quoted)
+		else if ((*p == ',' && !quoted) || *p == '\0')
 		{
-			o += sprintf(o, "\",\"");
+			if (n < max)
+				*o++ = '\0';
+			if (*p == '\0')
+				return n + 1;
+			if (++n < max)
+				out[n] = o;
 			continue;
 		}
-		if (*p == '"' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
+		if (n < max)
+			*o++ = *p;
 	}
-	*o++ = '"';
+}
+
+/* Bytes the server's stage_column trims from a header name: white space, quotes, U+FEFF. */
+static size_t
+header_trim_at(const char *s, size_t len, bool at_end)
+{
+	if (len >= 3 && memcmp(at_end ? s + len - 3 : s, "\xEF\xBB\xBF", 3) == 0)
+		return 3;
+	if (len > 0 && strchr(" \t\r\n\"", at_end ? s[len - 1] : s[0]) != NULL)
+		return 1;
+	return 0;
+}
+
+bool
+header_is(const char *field, const char *name)
+{
+	size_t len = strlen(field);
+	size_t cut;
+
+	while ((cut = header_trim_at(field, len, false)) > 0)
+	{
+		field += cut;
+		len -= cut;
+	}
+	while ((cut = header_trim_at(field, len, true)) > 0)
+		len -= cut;
+	return strlen(name) == len && strncasecmp(field, name, len) == 0;
+}
+
+/* The header's fields as a text[] literal, quotes of the CSV removed. */
+static char *
+header_array(const Record *r)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	char *fields[MAX_COLUMNS];
+	int n = record_fields(r, &buf, &cap, fields, MAX_COLUMNS);
+	char *out = malloc(2 * r->len + 3 * (size_t)n + 3);
+	char *o = out;
+
+	if (out == NULL)
+		fail("out of memory");
+	if (strncmp(fields[0], "\xEF\xBB\xBF", 3) == 0)
+		fields[0] += 3; /* a UTF-8 byte order mark */
+	*o++ = '{';
+	for (int i = 0; i < n && i < MAX_COLUMNS; i++)
+	{
+		*o++ = i > 0 ? ',' : '"';
+		if (i > 0)
+			*o++ = '"';
+		for (const char *p = fields[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				*o++ = '\\';
+			*o++ = *p;
+		}
+		*o++ = '"';
+	}
 	*o++ = '}';
 	*o = '\0';
+	free(buf);
 	return out;
 }
 
