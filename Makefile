@@ -46,7 +46,7 @@ prove_installcheck:
 	$(prove_installcheck)
 
 storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/direct_status.c \
-		src/feed_format.c src/client/load.h
+		src/client/direct_hours.c src/client/copy_out.c src/feed_format.c src/client/load.h
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -Isrc -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
 
 deps:
@@ -62,7 +62,7 @@ bench: deps
 	bench/run
 
 # The plain-C arithmetic on its own, with TAP output for prove.
-CORE = src/schedule.c src/interpolation.c src/report.c test/unit/sm_grow_libc.c
+CORE = src/schedule.c src/interpolation.c src/report.c src/feed_format.c test/unit/sm_grow_libc.c
 unit: test/unit/test_arith
 test/unit/test_arith: test/unit/test_arith.c $(CORE)
 	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^

@@ -1,5 +1,6 @@
 /*
- * feed_format.c — the shape of a feed's timestamp (see feed_format.h).
+ * feed_format.c — the shape of a feed's timestamp, and the value of its
+ * common shapes (see feed_format.h).
  *
  * A left-to-right match without backtracking: every optional part of the
  * grammar starts with a character no following part can start with, so
@@ -124,4 +125,101 @@ sm_feed_timestamp_shape(const char *s, size_t len)
 	zone(&c);
 	skip_spaces(&c);
 	return c.p == c.end;
+}
+
+/* The value of exactly n digits at c (n <= 6), or -1 when they are not there. */
+static int64_t
+number(Cursor *c, int n)
+{
+	int64_t v = 0;
+
+	for (int i = 0; i < n; i++, c->p++)
+	{
+		if (c->p >= c->end || !is_digit(*c->p))
+			return -1;
+		v = v * 10 + (*c->p - '0');
+	}
+	return v;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy;
+
+	y -= m <= 2;
+	era = y / 400; /* y >= 999 here: no negative division */
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static int
+days_in_month(int64_t y, int64_t m)
+{
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* [ Tt] h{1,2}:mm(:ss(.f{1,6})?)? as microseconds into the day; -1 if not that. */
+static int64_t
+day_time_us(Cursor *c)
+{
+	int64_t h, mi, s = 0, frac = 0;
+	int hour_digits = 1 + (c->p + 1 < c->end && is_digit(c->p[1]));
+	bool seconds;
+
+	if ((h = number(c, hour_digits)) < 0 || h > 23 || !take(c, ':') || (mi = number(c, 2)) < 0 ||
+	    mi > 59)
+		return -1;
+	if ((seconds = take(c, ':')) && ((s = number(c, 2)) < 0 || s > 59))
+		return -1;
+	if (seconds && take(c, '.'))
+	{
+		int n = 0;
+
+		for (; n < 6 && c->p < c->end && is_digit(*c->p); n++, c->p++)
+			frac = frac * 10 + (*c->p - '0');
+		if (n == 0 || (c->p < c->end && is_digit(*c->p)))
+			return -1;
+		for (; n < 6; n++)
+			frac *= 10;
+	}
+	return ((h * 60 + mi) * 60 + s) * INT64_C(1000000) + frac;
+}
+
+bool
+sm_feed_timestamp_us(const char *s, size_t len, int64_t *us)
+{
+	Cursor c = {s, s + len};
+	int64_t y, m, d, in_day = 0;
+
+	skip_spaces(&c);
+	if ((y = number(&c, 4)) < 1000 || !take(&c, '-') || (m = number(&c, 2)) < 1 || m > 12 ||
+	    !take(&c, '-') || (d = number(&c, 2)) < 1 || d > days_in_month(y, m))
+		return false;
+	if (c.p + 1 < c.end && (*c.p == ' ' || lower(*c.p) == 't') && is_digit(c.p[1]))
+	{
+		c.p++;
+		if ((in_day = day_time_us(&c)) < 0)
+			return false;
+	}
+	skip_spaces(&c);
+	if (c.end - c.p >= 3 && (lower(c.p[0]) == 'u' || lower(c.p[0]) == 'g'))
+	{
+		if (!(take(&c, 'u') && take(&c, 't') && take(&c, 'c')) &&
+		    !(take(&c, 'g') && take(&c, 'm') && take(&c, 't')))
+			return false;
+	}
+	else
+		take(&c, 'z');
+	skip_spaces(&c);
+	if (c.p != c.end)
+		return false;
+	/* PostgreSQL counts from 2000-01-01, 10957 days after 1970-01-01. */
+	*us = (days_from_civil(y, m, d) - 10957) * INT64_C(86400000000) + in_day;
+	return true;
 }

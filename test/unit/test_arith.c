@@ -1,11 +1,13 @@
 /*
  * test_arith.c — unit tests of the plain-C arithmetic (schedule.c,
- * interpolation.c, report.c), outside the server.  Prints TAP for prove.
+ * interpolation.c, report.c) and of the feed timestamps' values
+ * (feed_format.c), outside the server.  Prints TAP for prove.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed_format.h"
 #include "report.h"
 
 static int tests = 0;
@@ -231,9 +233,64 @@ test_end_of_range(void)
 	is_int(f.down_us[SM_LAST_WEEK], 7 * H(4), "end of range: 7 nights of 4 h, exactly");
 }
 
+/* A feed timestamp's value, or -1 for one the server is left to parse. */
+static int64_t
+feed_us(const char *text)
+{
+	int64_t us;
+
+	return sm_feed_timestamp_us(text, strlen(text), &us) ? us : -1;
+}
+
+/* Expected values from Python's datetime, microseconds since 2000-01-01 UTC. */
+static void
+test_feed_timestamps(void)
+{
+	is_int(feed_us("2023-01-22 12:09:39.388884 UTC"), INT64_C(727704579388884), "feed value");
+	is_int(feed_us(" 2023-01-22t12:09:39.388884z "), INT64_C(727704579388884), "feed value: t, z");
+	is_int(feed_us("2023-01-22 12:09:39.388884"), INT64_C(727704579388884), "feed value: no zone");
+	is_int(feed_us("1999-12-31 23:59:59.5 gmt"), -500000, "feed value: before 2000, .5");
+	is_int(feed_us("2000-01-01"), 0, "feed value: a date alone is midnight");
+	is_int(feed_us("2000-01-01 UTC"), 0, "feed value: a date and a zone");
+	is_int(feed_us("2024-02-29 00:00"), INT64_C(762480000000000), "feed value: leap day");
+	is_int(feed_us("1000-01-01 0:00:00"), INT64_C(-31556908800000000), "feed value: year 1000");
+	is_int(feed_us("9999-12-31 23:59:59.999999"), INT64_C(252455615999999999),
+	       "feed value: year 9999");
+	is_int(feed_us("2000-01-01 1:02:03.1"), INT64_C(3723100000), "feed value: one-digit hour");
+	{
+		static const char *const left[] = {"2023-02-29",
+		                                   "1900-02-29",
+		                                   "2023-04-31 00:00",
+		                                   "2023-00-10",
+		                                   "2023-13-10",
+		                                   "0999-01-01",
+		                                   "2023-01-22 24:00:00",
+		                                   "2023-01-22 12:00:60",
+		                                   "2023-01-22 12:60",
+		                                   "2023-01-22 12:00+05",
+		                                   "2023-01-22 12:00:00 +05:30",
+		                                   "2023-01-22 12:00:00.1234567",
+		                                   "2023-01-22 12:09.5",
+		                                   "2023-01-22 12:00:00.",
+		                                   "2023-01-22 12",
+		                                   "2023-01-22 UTCX",
+		                                   "2023-01-22 12:00 EST",
+		                                   "now"};
+
+		for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++)
+		{
+			char name[80];
+
+			snprintf(name, sizeof(name), "feed value: '%s' is left to the server", left[i]);
+			is_int(feed_us(left[i]), -1, name);
+		}
+	}
+}
+
 int
 main(void)
 {
+	test_feed_timestamps();
 	test_worked_example();
 	test_outages_and_windows();
 	test_midpoints();
