@@ -132,9 +132,11 @@ is($node->safe_psql('feeds', q{SET enable_seqscan = off; SELECT count(*) FROM st
 	'2', 'and the rows of both loads are found through them');
 
 # A clean polls file goes straight into store_status by COPY
-# (src/client/direct_status.c); one that needs a trim, a lower-casing or a
-# check goes the staged way.  Both must store the same rows: every shape of
-# timestamp the feed format allows, parsed by the server in UTC either way.
+# (src/client/direct_status.c): in binary, its timestamps converted by the
+# loader, or as CSV when one has a shape only the server parses (an
+# offset); one that needs a trim, a lower-casing or a check goes the staged
+# way.  All must store the same rows: every shape of timestamp the feed
+# format allows, parsed by the server in UTC.
 my @stamps = ('2023-01-22 12:09:39.388884 UTC', '2023-01-22T12:09:39Z', '2023-01-22 12:09 utc',
 	'2023-01-22', '2023-01-22 01:02:03.1', '2023-01-22 23:59:59.999999 GMT', '2023-01-22 12:00+05',
 	'2023-01-22 12:00:00-0800', '2023-01-22 12:00:00 +05:30', '2024-02-29 00:00:00 UTC',
@@ -150,8 +152,9 @@ my $log_start = -s $node->logfile;
 ($ok, $out, $err) = load('--status', "$dir/clean.csv");
 like($out, qr/^store_status: 13 rows appended$/m, 'a clean file loads') or diag($err);
 my $log = substr(slurp_file($node->logfile), $log_start);
-ok($log =~ /COPY storemon\.store_status \(store_id, timestamp_utc, status\) FROM STDIN/ && $log !~ /storemon_stage_status/,
-	'straight into store_status, not staged');
+ok($log =~ /FORMAT binary, FREEZE\).*ROLLBACK TO SAVEPOINT storemon_direct.*COPY storemon\.store_status \(store_id, timestamp_utc, status\) FROM STDIN \(FORMAT csv, FREEZE\)/s
+	  && $log !~ /storemon_stage_status/,
+	'straight into store_status: as CSV after the binary COPY met an offset, not staged');
 my $direct = $node->safe_psql('feeds', q{SELECT string_agg(format('%s|%s|%s', store_id, timestamp_utc, status), ';' ORDER BY store_id) FROM storemon.store_status});
 $node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
 $log_start = -s $node->logfile;
@@ -163,6 +166,92 @@ is($node->safe_psql('feeds', q{SELECT string_agg(format('%s|%s|%s', store_id, ti
 	$direct, 'and both ways store the same rows, every timestamp shape alike');
 is($node->safe_psql('feeds', q{SELECT status FROM storemon.store_status WHERE store_id = 'zz'}), 'active',
 	'the staged way cleaned the status');
+
+# The binary COPY's timestamps are the server's own: 3,000 random ones of
+# every shape it converts (years 1000-9999, leap days, one-digit hours, 0-6
+# fractional digits, UTC/GMT/Z in any case or none) against the server's
+# parse of the same text.
+srand(20231);
+my @random;
+for my $i (1 .. 3000)
+{
+	my $y = 1000 + int(rand(9000));
+	my $m = 1 + int(rand(12));
+	my $leap = ($y % 4 == 0 && $y % 100 != 0) || $y % 400 == 0;
+	my $dim = (31, $leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[$m - 1];
+	my $d = $i % 7 == 0 ? $dim : 1 + int(rand($dim));
+	my $t = sprintf('%04d-%02d-%02d', $y, $m, $d);
+	my $form = $i % 5;
+	if ($form > 0)
+	{
+		$t .= ($i % 2 ? ' ' : 'T') . sprintf($i % 3 ? '%02d:%02d' : '%d:%02d', int(rand(24)), int(rand(60)));
+		$t .= sprintf(':%02d', int(rand(60))) if $form > 1;
+		$t .= '.' . join('', map { int(rand(10)) } 1 .. 1 + int(rand(6))) if $form > 2;
+	}
+	$t .= ('', ' UTC', ' utc', 'Z', 'z', ' GMT', ' ')[$i % 7];
+	push @random, $t;
+}
+write_file("$dir/random.csv", "store_id,status,timestamp_utc\n"
+	  . join('', map { "r$_,active,$random[$_]\n" } 0 .. $#random));
+$node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--status', "$dir/random.csv", '--no-vacuum');
+like($out, qr/^store_status: 3000 rows appended$/m, '3,000 random timestamps load') or diag($err);
+$log = substr(slurp_file($node->logfile), $log_start);
+ok($log =~ /FROM STDIN \(FORMAT binary, FREEZE\)/ && $log !~ /FORMAT csv/, 'in one binary COPY, frozen into the empty table');
+my $values = join(',', map { "('r$_', '$random[$_]')" } 0 .. $#random);
+is($node->safe_psql('feeds', qq{SET TimeZone = 'UTC'; SELECT count(*) FROM (VALUES $values) v (id, t)
+	JOIN storemon.store_status s ON s.store_id = v.id WHERE s.timestamp_utc = v.t::timestamptz}),
+	'3000', 'each the value the server gives its text');
+is($node->safe_psql('feeds', q{SELECT count(*) FROM pg_visibility_map('storemon.store_status') WHERE NOT (all_visible AND all_frozen)}),
+	'0', 'and every page all-visible and frozen without a VACUUM');
+
+# FREEZE only into an empty table the role may truncate: a second load
+# appends without it (the first rows stay), a role without TRUNCATE loads
+# without it, and so does the owner when row security could hide rows.
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--status', "$dir/clean.csv");
+$log = substr(slurp_file($node->logfile), $log_start);
+ok($ok && $log =~ /FORMAT binary\)/ && $log !~ /FREEZE\)|TRUNCATE ONLY/, 'a load into a table with rows takes no FREEZE and truncates nothing') or diag($err);
+is($node->safe_psql('feeds', 'SELECT count(*) FROM storemon.store_status'), '3013', 'and keeps the rows it had');
+$node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
+$log_start = -s $node->logfile;
+$ok = IPC::Run::run(['./storemon-load', '--status', "$dir/random.csv", '--no-vacuum', '--', '-h', $node->host,
+		'-p', $node->port, '-d', 'feeds', '-U', 'loader'], '>', \$out, '2>', \$err);
+$log = substr(slurp_file($node->logfile), $log_start);
+ok($ok && $log =~ /FORMAT binary\)/ && $log !~ /FREEZE\)|TRUNCATE ONLY|ERROR/, 'a role without TRUNCATE loads the empty table without it, and no error is logged') or diag($err);
+$node->safe_psql('feeds', 'TRUNCATE storemon.store_status; ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY');
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--status', "$dir/random.csv", '--no-vacuum');
+$log = substr(slurp_file($node->logfile), $log_start);
+ok($ok && $log !~ /FREEZE\)|TRUNCATE ONLY/, 'nor under row security') or diag($err);
+$node->safe_psql('feeds', 'ALTER TABLE storemon.store_status DISABLE ROW LEVEL SECURITY');
+
+# A clean hours file replaces menu_hours with one COPY (src/client/
+# direct_hours.c); one with a value to trim or a time the server refuses
+# goes the staged way, with its message.  Both store the same rows.
+my $hours = "dayOfWeek,store_id,start_time_local,end_time_local\n"
+  . join('', map { "$_,\"h,$_\"," . ('09:00', '9:30:00', '00:00:00.5', '23:59:59.999999', '10:00:00', '24:00:00', '0:00')[$_] . ",17:00:00\n" } 0 .. 6);
+write_file("$dir/hours_clean.csv", $hours);
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--hours', "$dir/hours_clean.csv");
+$log = substr(slurp_file($node->logfile), $log_start);
+like($out, qr/^menu_hours: 7 rows replaced$/m, 'a clean hours file loads') or diag($err);
+ok($log =~ /COPY storemon\.menu_hours \(store_id, day_of_week, start_time_local, end_time_local\) FROM STDIN/
+	  && $log !~ /storemon_stage_hours/, 'straight into menu_hours, not staged');
+my $hours_rows = q{SELECT string_agg(format('%s|%s|%s|%s', store_id, day_of_week, start_time_local, end_time_local), ';' ORDER BY store_id) FROM storemon.menu_hours};
+my $direct_hours = $node->safe_psql('feeds', $hours_rows);
+write_file("$dir/hours_spaced.csv", $hours . " 3 ,\" h,x \",09:00 ,17:00\n");
+$log_start = -s $node->logfile;
+($ok, $out, $err) = load('--hours', "$dir/hours_spaced.csv");
+like($out, qr/^menu_hours: 8 rows replaced$/m, 'an hours file with values to trim loads') or diag($err);
+like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE storemon_stage_hours/s,
+	'the staged way');
+is($node->safe_psql('feeds', $hours_rows . q{ WHERE store_id <> 'h,x'}), $direct_hours, 'and both ways store the same rows');
+write_file("$dir/hours_bad.csv", $hours . "3,\"h,x\",25:00,17:00\n");
+($ok, $out, $err) = load('--hours', "$dir/hours_bad.csv");
+like($err, qr/hours_bad\.csv: line 9: start_time_local '25:00' is not a valid time/, 'a time the server refuses is named by the staged way');
+is($node->safe_psql('feeds', $hours_rows . q{ WHERE store_id <> 'h,x'}), $direct_hours, 'and the hours are as they were');
 
 $node->stop;
 done_testing();

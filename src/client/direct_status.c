@@ -7,8 +7,16 @@
  * time.  Most feeds are already exactly what that INSERT would store: ids
  * without surrounding spaces, statuses written "active" or "inactive",
  * timestamps of the feed's shape.  Such a file is sent with one COPY into
- * store_status itself, with the session's TimeZone UTC as the staged load
- * sets it, so the rows are the same.
+ * store_status itself, so the rows are the same:
+ *
+ *  - in binary, the timestamps converted here (sm_feed_timestamp_us, the
+ *    server's own value for the feed's shapes): the server parses no CSV
+ *    and no timestamp, half the COPY's time;
+ *  - as CSV with the session's TimeZone UTC, as the staged load sets it,
+ *    when a timestamp has a shape left to the server (an offset, 24:00);
+ *  - with FREEZE when store_status was empty and this role may truncate
+ *    it: the rows are written frozen and all-visible, so the first report
+ *    reads them from the index alone and VACUUM has nothing to do.
  *
  * It is only a fast path.  At the first record that is not already clean
  * (a trim or lower-casing to do, a field missing, a bad value), or when the
@@ -17,6 +25,8 @@
  * staged way, which loads what can be loaded and names the first bad row
  * with the messages it always gave.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,43 +49,26 @@ clean(char *const *f, const int *col)
 	return ts[0] != '\0' && sm_feed_timestamp_shape(ts, strlen(ts));
 }
 
-/*
- * COPY data collected in blocks: one PQputCopyData per 64 kB, not several
- * per field (a libpq call per field cost as much as the server's parse).
- */
-typedef struct CopyBuffer
-{
-	char data[1 << 16];
-	size_t len;
-} CopyBuffer;
-
+/* One record in COPY's binary format: id, timestamp, status. */
 static void
-flush_copy(CopyBuffer *b)
+put_binary_record(CopyBuffer *b, const char *id, int64_t us, const char *status)
 {
-	if (b->len > 0 && PQputCopyData(conn, b->data, (int)b->len) != 1)
-		fail("%s", PQerrorMessage(conn));
-	b->len = 0;
-}
+	size_t idlen = strlen(id), stlen = strlen(status);
+	size_t need = 2 + 4 + idlen + 4 + 8 + 4 + stlen;
 
-/* A field as a quoted CSV value, quotes doubled, then the separator. */
-static void
-put_csv_field(CopyBuffer *b, const char *v, char after)
-{
-	size_t worst = 2 * strlen(v) + 3;
-
-	if (b->len + worst > sizeof(b->data))
+	if (b->len + need > sizeof(b->data))
 		flush_copy(b);
-	if (worst > sizeof(b->data))
-		fail("a field of %zu bytes is too long", strlen(v));
-	b->data[b->len++] = '"';
-	for (; *v; v++)
-	{
-		if (*v == '"')
-			b->data[b->len++] = '"';
-		b->data[b->len++] = *v;
-	}
-	b->data[b->len++] = '"';
-	b->data[b->len++] = after;
+	if (need > sizeof(b->data))
+		fail("a field of %zu bytes is too long", idlen);
+	put_be(b, 3, 2);
+	put_be(b, idlen, 4);
+	memcpy(b->data + b->len, id, idlen);
+	b->len += idlen;
+	put_be(b, 8, 4);
+	put_be(b, (uint64_t)us, 8);
+	put_be(b, stlen, 4);
+	memcpy(b->data + b->len, status, stlen);
+	b->len += stlen;
 }
 
 /* Lines in the file: an upper bound of its records, for the index decision. */
@@ -96,81 +89,181 @@ count_lines(const char *file)
 	return lines;
 }
 
-static bool
-ok(PGresult *res, ExecStatusType expected)
+/* How a COPY of the file ended on the client's side. */
+typedef enum CopyOutcome
 {
-	bool good = PQresultStatus(res) == expected;
+	SENT_ALL,  /* every record sent */
+	NOT_CLEAN, /* a record for the staged way */
+	NOT_BINARY /* a clean record whose timestamp only the server parses */
+} CopyOutcome;
 
-	PQclear(res);
-	return good;
-}
-
-/* Stream the clean records; false at the first one that is not. */
-static bool
+/* Stream the clean records, in binary or as CSV, until one is not. */
+static CopyOutcome
 copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
-                   const int *col)
+                   const int *col, bool binary)
 {
+	static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 	Record r = {0};
 	long line = 2;
 	char *buf = NULL;
 	size_t cap = 0;
 	char *fields[MAX_COLUMNS];
-	bool all_clean = true;
+	CopyOutcome outcome = SENT_ALL;
 	static CopyBuffer out;
 
 	out.len = 0;
-	while (all_clean && next_record(f, &r, &line, feed->file))
+	if (binary)
 	{
+		memcpy(out.data, binary_header, sizeof(binary_header));
+		out.len = sizeof(binary_header);
+	}
+	while (outcome == SENT_ALL && next_record(f, &r, &line, feed->file))
+	{
+		int64_t us;
+
 		if (keep != NULL && !keep(feed, &r))
 			continue;
-		all_clean =
-		    record_fields(&r, &buf, &cap, fields, MAX_COLUMNS) == ncols && clean(fields, col);
-		if (all_clean)
+		if (record_fields(&r, &buf, &cap, fields, MAX_COLUMNS) != ncols || !clean(fields, col))
+			outcome = NOT_CLEAN;
+		else if (!binary)
 		{
 			put_csv_field(&out, fields[col[0]], ',');
 			put_csv_field(&out, fields[col[2]], ',');
 			put_csv_field(&out, fields[col[1]], '\n');
 		}
+		else if (sm_feed_timestamp_us(fields[col[2]], strlen(fields[col[2]]), &us))
+			put_binary_record(&out, fields[col[0]], us, fields[col[1]]);
+		else
+			outcome = NOT_BINARY;
 	}
-	if (all_clean)
+	if (outcome == SENT_ALL)
+	{
+		if (binary)
+			put_be(&out, 0xFFFF, 2); /* the trailer: a field count of -1 */
 		flush_copy(&out);
+	}
 	free(r.text);
 	free(buf);
-	return all_clean;
+	return outcome;
 }
 
 /*
- * Read the header of f and find the three columns the staged load would
- * use, as it finds them (header_is).  Returns the header's field count, or
- * -1 when it has no header or lacks one of them.
+ * Empty store_status, when it is empty, so that the COPY may write its rows
+ * frozen (COPY FREEZE needs the table truncated in its own subtransaction).
+ * Only a role that may truncate and read it, with no row security to hide
+ * rows from it, in READ COMMITTED so that the check after the lock sees
+ * every committed row; never waiting for a lock: a table in use is loaded
+ * the ordinary way.  True when it truncated.
  */
-static int
-read_header(FILE *f, const Feed *feed, int col[3])
+static bool
+truncate_if_empty(void)
 {
-	static const char *const names[3] = {"store_id", "status", "timestamp_utc"};
-	Record header = {0};
-	long line = 1;
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
-	int ncols = -1;
+	PGresult *res =
+	    PQexec(conn, "SELECT has_table_privilege('storemon.store_status', 'TRUNCATE') "
+	                 "AND has_table_privilege('storemon.store_status', 'SELECT') "
+	                 "AND NOT relrowsecurity "
+	                 "AND current_setting('transaction_isolation') = 'read committed' "
+	                 "FROM pg_catalog.pg_class WHERE oid = 'storemon.store_status'::regclass");
+	bool may = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	           strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	bool empty = false;
 
-	if (next_record(f, &header, &line, feed->file))
+	PQclear(res);
+	if (may)
 	{
-		ncols = record_fields(&header, &buf, &cap, fields, MAX_COLUMNS);
-		for (int k = 0; k < 3; k++)
-		{
-			col[k] = -1;
-			for (int i = 0; i < ncols && i < MAX_COLUMNS && col[k] < 0; i++)
-				if (header_is(fields[i], names[k]))
-					col[k] = i;
-			if (col[k] < 0)
-				ncols = -1;
-		}
+		/* Before any lock: a table with rows is never locked here. */
+		res = PQexec(conn, "SELECT NOT EXISTS (SELECT FROM ONLY storemon.store_status)");
+		may = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
 	}
-	free(header.text);
-	free(buf);
-	return ncols > MAX_COLUMNS ? -1 : ncols;
+	if (!may || !result_is(PQexec(conn, "SAVEPOINT storemon_truncate"), PGRES_COMMAND_OK))
+		return false;
+	if (result_is(
+	        PQexec(conn, "LOCK TABLE ONLY storemon.store_status IN ACCESS EXCLUSIVE MODE NOWAIT"),
+	        PGRES_COMMAND_OK))
+	{
+		res = PQexec(conn, "SELECT NOT EXISTS (SELECT FROM ONLY storemon.store_status)");
+		empty = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+	}
+	if (empty && result_is(PQexec(conn, "TRUNCATE ONLY storemon.store_status"), PGRES_COMMAND_OK))
+	{
+		exec_ok("RELEASE SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
+		return true;
+	}
+	/* Not empty after all, or in use: let go of the lock at once. */
+	exec_ok("ROLLBACK TO SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
+	exec_ok("RELEASE SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
+	return false;
+}
+
+/* What one attempt at the direct load did. */
+typedef struct Attempt
+{
+	CopyOutcome outcome; /* SENT_ALL: and the server took it all */
+	bool refused;        /* the server refused a record, or a step failed */
+	long rows;
+	bool rebuilt; /* the indexes were dropped and built again in bulk */
+} Attempt;
+
+static bool
+rebuild_indexes(const char *defs)
+{
+	const char *params[1] = {defs};
+
+	return result_is(PQexecParams(conn,
+	                              "SELECT storemon_internal.stage_rebuild_indexes($1::text[])", 1,
+	                              NULL, params, NULL, NULL, 0),
+	                 PGRES_TUPLES_OK);
+}
+
+/*
+ * One COPY of the file from its first record, inside the savepoint
+ * storemon_direct: truncate if empty, drop the indexes for a bulk load,
+ * COPY, build them again.
+ */
+static Attempt
+attempt(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
+        const int *col, bool binary, long lines)
+{
+	Attempt a = {NOT_CLEAN, true, 0, false};
+	bool freeze = truncate_if_empty();
+	char count[24], copy[160];
+	const char *params[1] = {count};
+	PGresult *res;
+	char *defs = NULL;
+
+	snprintf(count, sizeof(count), "%ld", lines);
+	snprintf(copy, sizeof(copy),
+	         "COPY storemon.store_status (store_id, timestamp_utc, status) FROM STDIN "
+	         "(FORMAT %s%s)",
+	         binary ? "binary" : "csv", freeze ? ", FREEZE" : "");
+	res = PQexecParams(conn, "SELECT storemon_internal.bulk_drop_indexes($1::bigint)", 1, NULL,
+	                   params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
+		defs = strdup(PQgetvalue(res, 0, 0));
+	if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+	    result_is(PQexec(conn, "SET LOCAL TimeZone = 'UTC'"), PGRES_COMMAND_OK) &&
+	    result_is(PQexec(conn, copy), PGRES_COPY_IN))
+	{
+		PGresult *copied;
+
+		a.outcome = copy_clean_records(f, feed, keep, ncols, col, binary);
+		PQputCopyEnd(conn, a.outcome == SENT_ALL ? NULL : "a record for the slower way");
+		copied = PQgetResult(conn);
+		a.refused = PQresultStatus(copied) != PGRES_COMMAND_OK;
+		if (!a.refused)
+			a.rows = atol(PQcmdTuples(copied));
+		PQclear(copied);
+	}
+	PQclear(res);
+	if (a.outcome == SENT_ALL && !a.refused && defs != NULL)
+	{
+		a.refused = !rebuild_indexes(defs);
+		a.rebuilt = true;
+	}
+	free(defs);
+	return a;
 }
 
 bool
@@ -178,60 +271,35 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 {
 	FILE *f = fopen(feed->file, "rb");
 	int col[3];
-	int ncols = f != NULL ? read_header(f, feed, col) : -1;
-	char count[24];
-	const char *params[1] = {count};
-	PGresult *res;
-	char *defs = NULL;
-	bool loaded = false;
-	long rows = 0;
+	static const char *const names[] = {"store_id", NULL, "status", NULL, "timestamp_utc", NULL};
+	int ncols = f != NULL ? read_header_columns(f, feed, names, 3, col) : -1;
+	long header_end = f != NULL ? ftell(f) : -1;
+	Attempt a;
 
-	if (ncols < 0 || !ok(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
+	if (ncols < 0 || !result_is(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
 	{
 		if (f != NULL)
 			fclose(f);
 		return false; /* the staged way says what is wrong */
 	}
-
-	snprintf(count, sizeof(count), "%ld", count_lines(feed->file));
-	res = PQexecParams(conn, "SELECT storemon_internal.bulk_drop_indexes($1::bigint)", 1, NULL,
-	                   params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
-		defs = strdup(PQgetvalue(res, 0, 0));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    ok(PQexec(conn, "SET LOCAL TimeZone = 'UTC'"), PGRES_COMMAND_OK) &&
-	    ok(PQexec(conn, "COPY storemon.store_status (store_id, timestamp_utc, status) FROM STDIN "
-	                    "(FORMAT csv)"),
-	       PGRES_COPY_IN))
+	a = attempt(f, feed, keep, ncols, col, true, count_lines(feed->file));
+	if (a.outcome == NOT_BINARY)
 	{
-		bool all_clean = copy_clean_records(f, feed, keep, ncols, col);
-		PGresult *copied;
-
-		PQputCopyEnd(conn, all_clean ? NULL : "a record to be cleaned: the staged load takes it");
-		copied = PQgetResult(conn);
-		loaded = all_clean && PQresultStatus(copied) == PGRES_COMMAND_OK;
-		if (loaded)
-			rows = atol(PQcmdTuples(copied));
-		PQclear(copied);
+		/* A timestamp of a shape only the server parses: all of it as CSV. */
+		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+		if (fseek(f, header_end, SEEK_SET) != 0)
+			fail("%s: %s", feed->file, strerror(errno));
+		a = attempt(f, feed, keep, ncols, col, false, count_lines(feed->file));
 	}
-	PQclear(res);
 	fclose(f);
-	if (loaded && defs != NULL)
-	{
-		params[0] = defs;
-		loaded = ok(PQexecParams(conn, "SELECT storemon_internal.stage_rebuild_indexes($1::text[])",
-		                         1, NULL, params, NULL, NULL, 0),
-		            PGRES_TUPLES_OK);
-	}
-	if (!loaded)
+	if (a.outcome != SENT_ALL || a.refused)
 	{
 		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		free(defs);
+		exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 		return false;
 	}
 	exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-	printf("%sstore_status: %ld rows appended%s\n", output_prefix, rows,
-	       defs != NULL ? "; indexes rebuilt in bulk" : "");
-	free(defs);
+	snprintf(feed->summary, sizeof(feed->summary), "store_status: %ld rows appended%s", a.rows,
+	         a.rebuilt ? "; indexes rebuilt in bulk" : "");
 	return true;
 }

@@ -7,6 +7,7 @@
 #define STOREMON_LOAD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <libpq-fe.h>
@@ -28,7 +29,8 @@ typedef struct Feed
 	const char *file; /* as given; NULL: not loaded */
 	char *header;     /* text[] literal of the header's fields */
 	char *header_raw; /* the header line as written */
-	bool direct;      /* loaded by load_status_direct: not staged */
+	bool direct;      /* loaded by load_status_direct or load_hours_direct: not staged */
+	char summary[96]; /* what a direct load did, printed by load() in the feeds' order */
 } Feed;
 
 /* What the command line asks for. */
@@ -67,7 +69,7 @@ extern void exec_ok(const char *sql, ExecStatusType expected);
 
 /* Stage one file into pg_temp.storemon_stage_<kind>: the records keep() keeps (NULL: all). */
 extern void stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
-/* Validate and load what was staged; print what each table got. */
+/* Validate and load what was staged; print what each table got, in the feeds' order. */
 extern void load(Feed *feeds, bool allow_empty);
 
 /*
@@ -76,6 +78,41 @@ extern void load(Feed *feeds, bool allow_empty);
  * file must take the staged way.
  */
 extern bool load_status_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
+/*
+ * The hours file straight into menu_hours by COPY when every record is
+ * already clean (direct_hours.c); false, with nothing changed, when the
+ * file must take the staged way.
+ */
+extern bool load_hours_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
+
+/*
+ * COPY data collected in blocks (copy_out.c): one PQputCopyData per 64 kB,
+ * not several per field (a libpq call per field cost as much as the
+ * server's parse).
+ */
+typedef struct CopyBuffer
+{
+	char data[1 << 16];
+	size_t len;
+} CopyBuffer;
+
+extern void flush_copy(CopyBuffer *b);
+/* A field as a quoted CSV value, quotes doubled, then the separator. */
+extern void put_csv_field(CopyBuffer *b, const char *v, char after);
+/* v as a big-endian integer of bytes bytes (COPY's binary format); the caller makes room. */
+extern void put_be(CopyBuffer *b, uint64_t v, int bytes);
+/* Is res of the status expected?  Clears it. */
+extern bool result_is(PGresult *res, ExecStatusType expected);
+
+/*
+ * Read the header of f and find want columns as the staged load finds them
+ * (header_is): names holds, for each column in turn, its accepted names
+ * and a NULL.  col[k] is column k's field.  Returns the header's field
+ * count, or -1 when it has no header or lacks one of the columns.
+ */
+extern int read_header_columns(FILE *f, const Feed *feed, const char *const *names, int want,
+                               int *col);
+
 /* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
 extern void vacuum_loaded(const Feed *feeds);
 

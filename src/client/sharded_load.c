@@ -328,6 +328,8 @@ load_shard(Shard *s)
 	exec_ok("BEGIN", PGRES_COMMAND_OK);
 	o->feeds[0].direct = o->feeds[0].file != NULL && !all_to_shard0 &&
 	                     load_status_direct(&o->feeds[0], keep_for_shard);
+	o->feeds[1].direct = o->feeds[1].file != NULL && !all_to_shard0 &&
+	                     load_hours_direct(&o->feeds[1], keep_for_shard);
 	for (int k = 0; k < 3; k++)
 		if (o->feeds[k].file != NULL && !o->feeds[k].direct)
 			stage(&o->feeds[k], keep_for_shard);

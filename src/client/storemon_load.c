@@ -411,9 +411,16 @@ load(Feed *feeds, bool allow_empty)
 	                   7, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		fail_with(res, NULL);
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("%s%s: %s rows %s\n", output_prefix, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-		       PQgetvalue(res, i, 2));
+	/* The staged rows come in the feeds' order (status, hours, zones), as do the feeds. */
+	for (int i = 0, row = 0; i < 3; i++)
+		if (feeds[i].file != NULL && feeds[i].direct)
+			printf("%s%s\n", output_prefix, feeds[i].summary);
+		else if (feeds[i].file != NULL && row < PQntuples(res))
+		{
+			printf("%s%s: %s rows %s\n", output_prefix, PQgetvalue(res, row, 0),
+			       PQgetvalue(res, row, 1), PQgetvalue(res, row, 2));
+			row++;
+		}
 	PQclear(res);
 }
 
@@ -522,9 +529,9 @@ parse_args(int argc, char **argv, Options *o)
 int
 main(int argc, char **argv)
 {
-	Options o = {{{"status", NULL, NULL, NULL, false},
-	              {"hours", NULL, NULL, NULL, false},
-	              {"zones", NULL, NULL, NULL, false}},
+	Options o = {{{"status", NULL, NULL, NULL, false, ""},
+	              {"hours", NULL, NULL, NULL, false, ""},
+	              {"zones", NULL, NULL, NULL, false, ""}},
 	             {NULL},
 	             {NULL},
 	             0,
@@ -555,6 +562,7 @@ main(int argc, char **argv)
 		fail("--shards is for a coordinator (storemon_coordinator); this database is not one");
 	exec_ok("BEGIN", PGRES_COMMAND_OK);
 	o.feeds[0].direct = o.feeds[0].file != NULL && load_status_direct(&o.feeds[0], NULL);
+	o.feeds[1].direct = o.feeds[1].file != NULL && load_hours_direct(&o.feeds[1], NULL);
 	for (int k = 0; k < 3; k++)
 		if (o.feeds[k].file != NULL && !o.feeds[k].direct)
 			stage(&o.feeds[k], NULL);
