@@ -231,7 +231,7 @@ $node->safe_psql('feeds', 'ALTER TABLE storemon.store_status DISABLE ROW LEVEL S
 # direct_hours.c); one with a value to trim or a time the server refuses
 # goes the staged way, with its message.  Both store the same rows.
 my $hours = "dayOfWeek,store_id,start_time_local,end_time_local\n"
-  . join('', map { "$_,\"h,$_\"," . ('09:00', '9:30:00', '00:00:00.5', '23:59:59.999999', '10:00:00', '24:00:00', '0:00')[$_] . ",17:00:00\n" } 0 .. 6);
+  . join('', map { "$_,\"h,$_\"," . ('09:00', '9:30:00', '00:00:00.5', '23:59:59.999999', '10:00:00', '24:00:00', '0:00')[$_] . ",17:00:00\n" } reverse 0 .. 6);
 write_file("$dir/hours_clean.csv", $hours);
 $log_start = -s $node->logfile;
 ($ok, $out, $err) = load('--hours', "$dir/hours_clean.csv");
@@ -239,6 +239,10 @@ $log = substr(slurp_file($node->logfile), $log_start);
 like($out, qr/^menu_hours: 7 rows replaced$/m, 'a clean hours file loads') or diag($err);
 ok($log =~ /COPY storemon\.menu_hours \(store_id, day_of_week, start_time_local, end_time_local\) FROM STDIN/
 	  && $log !~ /storemon_stage_hours/, 'straight into menu_hours, not staged');
+is($node->safe_psql('feeds', q{SELECT count(*) FROM pg_visibility_map('storemon.menu_hours') WHERE NOT (all_visible AND all_frozen)}),
+	'0', 'frozen into the empty table');
+is($node->safe_psql('feeds', q{SELECT array_agg(store_id ORDER BY ctid) = array_agg(store_id ORDER BY store_id) FROM storemon.menu_hours}),
+	't', 'in store_id order, whatever the file\'s order');
 my $hours_rows = q{SELECT string_agg(format('%s|%s|%s|%s', store_id, day_of_week, start_time_local, end_time_local), ';' ORDER BY store_id) FROM storemon.menu_hours};
 my $direct_hours = $node->safe_psql('feeds', $hours_rows);
 write_file("$dir/hours_spaced.csv", $hours . " 3 ,\" h,x \",09:00 ,17:00\n");

@@ -42,8 +42,8 @@ clean(char *const *f, const int *col)
 	const char *ts = f[col[2]];
 	size_t idlen = strlen(id);
 
-	if (idlen == 0 || id[0] == ' ' || id[idlen - 1] == ' ')
-		return false; /* empty (or NULL), or to be trimmed */
+	if (idlen == 0 || idlen > 1024 || id[0] == ' ' || id[idlen - 1] == ' ')
+		return false; /* empty (or NULL), too long for the index, or to be trimmed */
 	if (strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0)
 		return false;
 	return ts[0] != '\0' && sm_feed_timestamp_shape(ts, strlen(ts));
@@ -71,9 +71,13 @@ put_binary_record(CopyBuffer *b, const char *id, int64_t us, const char *status)
 	b->len += stlen;
 }
 
-/* Lines in the file: an upper bound of its records, for the index decision. */
+/*
+ * Lines in the file, counted up to limit + 1: an upper bound of its records
+ * for the index decision, which only asks whether there are more than the
+ * table holds (a first load reads a few hundred kilobytes, not the file).
+ */
 static long
-count_lines(const char *file)
+count_lines(const char *file, long limit)
 {
 	FILE *f = fopen(file, "rb");
 	char block[1 << 16];
@@ -82,11 +86,26 @@ count_lines(const char *file)
 
 	if (f == NULL)
 		return 0;
-	while ((n = fread(block, 1, sizeof(block), f)) > 0)
+	while (lines <= limit && (n = fread(block, 1, sizeof(block), f)) > 0)
 		for (char *p = block; (p = memchr(p, '\n', block + n - p)) != NULL; p++)
 			lines++;
 	fclose(f);
 	return lines;
+}
+
+/* The line count that decides as bulk_drop_indexes would on the whole file. */
+static long
+lines_for_index_decision(const char *file)
+{
+	PGresult *res =
+	    PQexec(conn, "SELECT greatest(reltuples, 10000)::bigint FROM pg_catalog.pg_class "
+	                 "WHERE oid = 'storemon.store_status'::regclass");
+	long limit = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+	                 ? atol(PQgetvalue(res, 0, 0))
+	                 : -1;
+
+	PQclear(res);
+	return count_lines(file, limit < 0 ? (long)((~0UL) >> 1) - 1 : limit);
 }
 
 /* How a COPY of the file ended on the client's side. */
@@ -147,56 +166,6 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 	return outcome;
 }
 
-/*
- * Empty store_status, when it is empty, so that the COPY may write its rows
- * frozen (COPY FREEZE needs the table truncated in its own subtransaction).
- * Only a role that may truncate and read it, with no row security to hide
- * rows from it, in READ COMMITTED so that the check after the lock sees
- * every committed row; never waiting for a lock: a table in use is loaded
- * the ordinary way.  True when it truncated.
- */
-static bool
-truncate_if_empty(void)
-{
-	PGresult *res =
-	    PQexec(conn, "SELECT has_table_privilege('storemon.store_status', 'TRUNCATE') "
-	                 "AND has_table_privilege('storemon.store_status', 'SELECT') "
-	                 "AND NOT relrowsecurity "
-	                 "AND current_setting('transaction_isolation') = 'read committed' "
-	                 "FROM pg_catalog.pg_class WHERE oid = 'storemon.store_status'::regclass");
-	bool may = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	           strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	bool empty = false;
-
-	PQclear(res);
-	if (may)
-	{
-		/* Before any lock: a table with rows is never locked here. */
-		res = PQexec(conn, "SELECT NOT EXISTS (SELECT FROM ONLY storemon.store_status)");
-		may = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-	}
-	if (!may || !result_is(PQexec(conn, "SAVEPOINT storemon_truncate"), PGRES_COMMAND_OK))
-		return false;
-	if (result_is(
-	        PQexec(conn, "LOCK TABLE ONLY storemon.store_status IN ACCESS EXCLUSIVE MODE NOWAIT"),
-	        PGRES_COMMAND_OK))
-	{
-		res = PQexec(conn, "SELECT NOT EXISTS (SELECT FROM ONLY storemon.store_status)");
-		empty = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		PQclear(res);
-	}
-	if (empty && result_is(PQexec(conn, "TRUNCATE ONLY storemon.store_status"), PGRES_COMMAND_OK))
-	{
-		exec_ok("RELEASE SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
-		return true;
-	}
-	/* Not empty after all, or in use: let go of the lock at once. */
-	exec_ok("ROLLBACK TO SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
-	exec_ok("RELEASE SAVEPOINT storemon_truncate", PGRES_COMMAND_OK);
-	return false;
-}
-
 /* What one attempt at the direct load did. */
 typedef struct Attempt
 {
@@ -204,6 +173,7 @@ typedef struct Attempt
 	bool refused;        /* the server refused a record, or a step failed */
 	long rows;
 	bool rebuilt; /* the indexes were dropped and built again in bulk */
+	bool frozen;  /* COPY FREEZE into the emptied table */
 } Attempt;
 
 static bool
@@ -226,8 +196,8 @@ static Attempt
 attempt(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
         const int *col, bool binary, long lines)
 {
-	Attempt a = {NOT_CLEAN, true, 0, false};
-	bool freeze = truncate_if_empty();
+	bool freeze = truncate_if_empty("storemon.store_status");
+	Attempt a = {NOT_CLEAN, true, 0, false, freeze};
 	char count[24], copy[160];
 	const char *params[1] = {count};
 	PGresult *res;
@@ -282,14 +252,14 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 			fclose(f);
 		return false; /* the staged way says what is wrong */
 	}
-	a = attempt(f, feed, keep, ncols, col, true, count_lines(feed->file));
+	a = attempt(f, feed, keep, ncols, col, true, lines_for_index_decision(feed->file));
 	if (a.outcome == NOT_BINARY)
 	{
 		/* A timestamp of a shape only the server parses: all of it as CSV. */
 		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 		if (fseek(f, header_end, SEEK_SET) != 0)
 			fail("%s: %s", feed->file, strerror(errno));
-		a = attempt(f, feed, keep, ncols, col, false, count_lines(feed->file));
+		a = attempt(f, feed, keep, ncols, col, false, lines_for_index_decision(feed->file));
 	}
 	fclose(f);
 	if (a.outcome != SENT_ALL || a.refused)
@@ -299,6 +269,7 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 		return false;
 	}
 	exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	feed->frozen = a.frozen;
 	snprintf(feed->summary, sizeof(feed->summary), "store_status: %ld rows appended%s", a.rows,
 	         a.rebuilt ? "; indexes rebuilt in bulk" : "");
 	return true;

@@ -31,6 +31,7 @@ typedef struct Feed
 	char *header_raw; /* the header line as written */
 	bool direct;      /* loaded by load_status_direct or load_hours_direct: not staged */
 	char summary[96]; /* what a direct load did, printed by load() in the feeds' order */
+	bool frozen;      /* loaded by COPY FREEZE: ANALYZE is enough, no VACUUM */
 } Feed;
 
 /* What the command line asks for. */
@@ -86,7 +87,7 @@ extern bool load_status_direct(Feed *feed, bool (*keep)(const Feed *feed, const 
 extern bool load_hours_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
 
 /*
- * COPY data collected in blocks (copy_out.c): one PQputCopyData per 64 kB,
+ * COPY data collected in blocks (direct_load.c): one PQputCopyData per 64 kB,
  * not several per field (a libpq call per field cost as much as the
  * server's parse).
  */
@@ -101,6 +102,14 @@ extern void flush_copy(CopyBuffer *b);
 extern void put_csv_field(CopyBuffer *b, const char *v, char after);
 /* v as a big-endian integer of bytes bytes (COPY's binary format); the caller makes room. */
 extern void put_be(CopyBuffer *b, uint64_t v, int bytes);
+/*
+ * TRUNCATE table (a qualified name) when it is empty and this role may, so
+ * that a COPY in the same subtransaction may use FREEZE; true when it did.
+ * Only with SELECT and TRUNCATE, no row security to hide rows, in READ
+ * COMMITTED so that the check under the lock sees every committed row, and
+ * never waiting for the lock: a table in use is loaded the ordinary way.
+ */
+extern bool truncate_if_empty(const char *table);
 /* Is res of the status expected?  Clears it. */
 extern bool result_is(PGresult *res, ExecStatusType expected);
 

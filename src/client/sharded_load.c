@@ -407,6 +407,9 @@ load_sharded(Options *o)
 		loaded += shards[i].committed;
 	printf("loaded into %d of %d shards, each committed (%zu stores in the files)\n", loaded,
 	       nshards, stores.count);
+	/* Whether a table went in frozen is known per shard only: vacuum them all. */
+	for (int k = 0; k < 3; k++)
+		o->feeds[k].frozen = false;
 	for (int i = 0; i < nshards && o->vacuum; i++)
 		if (shards[i].wanted)
 		{

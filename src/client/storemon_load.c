@@ -440,23 +440,37 @@ vacuum_notice(void *arg, const PGresult *res)
 		fputs(PQresultErrorMessage(res), stderr);
 }
 
-void
-vacuum_loaded(const Feed *feeds)
+/* "VACUUM (ANALYZE) " or "ANALYZE " and the loaded tables frozen or not; "" for none. */
+static void
+maintenance_sql(char *sql, const Feed *feeds, const char *command, bool frozen)
 {
 	static const char *const tables[3] = {"storemon.store_status", "storemon.menu_hours",
 	                                      "storemon.timezones"};
-	char sql[160] = "VACUUM (ANALYZE) ";
 	bool first = true;
 
+	sql[0] = '\0';
 	for (int i = 0; i < 3; i++)
-		if (feeds[i].file != NULL)
+		if (feeds[i].file != NULL && feeds[i].frozen == frozen)
 		{
-			strcat(sql, first ? "" : ", ");
+			strcat(sql, first ? command : ", ");
 			strcat(sql, tables[i]);
 			first = false;
 		}
+}
+
+void
+vacuum_loaded(const Feed *feeds)
+{
+	char sql[160];
+
 	PQsetNoticeReceiver(conn, vacuum_notice, NULL);
-	exec_ok(sql, PGRES_COMMAND_OK);
+	/* A table loaded frozen is all-visible already: only its statistics are new. */
+	maintenance_sql(sql, feeds, "ANALYZE ", true);
+	if (sql[0] != '\0')
+		exec_ok(sql, PGRES_COMMAND_OK);
+	maintenance_sql(sql, feeds, "VACUUM (ANALYZE) ", false);
+	if (sql[0] != '\0')
+		exec_ok(sql, PGRES_COMMAND_OK);
 	if (vacuum_skipped)
 		fputs("storemon-load: note: this role does not own the tables, so they were not "
 		      "vacuumed; reports read the new polls from the table until autovacuum has "
@@ -529,9 +543,9 @@ parse_args(int argc, char **argv, Options *o)
 int
 main(int argc, char **argv)
 {
-	Options o = {{{"status", NULL, NULL, NULL, false, ""},
-	              {"hours", NULL, NULL, NULL, false, ""},
-	              {"zones", NULL, NULL, NULL, false, ""}},
+	Options o = {{{"status", NULL, NULL, NULL, false, "", false},
+	              {"hours", NULL, NULL, NULL, false, "", false},
+	              {"zones", NULL, NULL, NULL, false, "", false}},
 	             {NULL},
 	             {NULL},
 	             0,
