@@ -50,6 +50,7 @@
 
 #include "catalog.h"
 #include "compute.h"
+#include "page_visibility.h"
 #include "zone.h"
 
 /* Most index columns read: menu_hours (store_id) INCLUDE (day, start, end). */
@@ -62,7 +63,8 @@ typedef struct IndexedScan
 	Relation index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	Buffer vmbuffer; /* visibility map page, for index-only reads */
+	Buffer vmbuffer;               /* visibility map page, for index-only reads */
+	SmPageVisibility *stale_pages; /* pages not all-visible, decided once; NULL: fetch */
 	/* The current entry, in index column order; valid until the scan moves. */
 	Datum values[MAX_INDEX_COLUMNS];
 	bool isnull[MAX_INDEX_COLUMNS];
@@ -209,6 +211,7 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
 	s->vmbuffer = InvalidBuffer;
+	s->stale_pages = NULL;
 }
 
 static void
@@ -229,6 +232,19 @@ key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 	                       PointerGetDatum(store));
 }
 
+/* The current entry's columns from its heap tuple; false if none is visible. */
+static bool
+fetch_heap_values(IndexedScan *s)
+{
+	int natts = RelationGetDescr(s->index)->natts;
+
+	if (!index_fetch_heap(s->scan, s->slot))
+		return false;
+	for (int i = 0; i < natts; i++)
+		s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
+	return true;
+}
+
 /*
  * The next visible entry of an index scan into s->values, read like an
  * index-only scan: the index holds every column the report needs, so the
@@ -245,20 +261,27 @@ next_entry(IndexedScan *s, ScanDirection dir)
 	{
 		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
 		{
-			int natts = RelationGetDescr(s->index)->natts;
+			int visible = s->stale_pages != NULL ? sm_page_visible(s->stale_pages, tid) : -1;
 
-			if (!index_fetch_heap(s->scan, s->slot))
+			if (visible < 0) /* not cached: fetch the heap tuple */
+			{
+				if (fetch_heap_values(s))
+					return true;
+				continue;
+			}
+			if (visible == 0)
 				continue; /* not visible to our snapshot */
-			for (int i = 0; i < natts; i++)
-				s->values[i] =
-				    slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
-			return true;
+			              /* Visible: the index entry holds the visible version's columns. */
 		}
-		/*
-		 * Skipping the heap skips the heap's predicate lock: take it as the
-		 * executor's index-only scan does, so SERIALIZABLE sees this read.
-		 */
-		PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
+		else
+		{
+			/*
+			 * Skipping the heap skips the heap's predicate lock: take it as
+			 * the executor's index-only scan does, so SERIALIZABLE sees this
+			 * read.  (A page decided above took its tuples' locks.)
+			 */
+			PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
+		}
 		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
 		return true;
 	}
@@ -644,6 +667,9 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	initStringInfo(&missing);
 	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
 	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
+	/* Both poll scans meet the same stale pages: one cache (page_visibility.h). */
+	st.below.stale_pages = st.within.stale_pages =
+	    sm_page_visibility_create(st.below.heap, snapshot);
 	/*
 	 * Every store: hours and zones are one pass each, from the end.  Listed
 	 * stores: a descent each to the store (merge_restart), whose key the

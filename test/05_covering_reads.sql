@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 \i bench/peer.sql
 CREATE EXTENSION IF NOT EXISTS pg_visibility;
 SELECT storemon_default_as_of() AS t \gset
-SELECT plan(6);
+SELECT plan(8);
 
 -- Hours and zones of stores without polls: between, before and after the real ones.
 CREATE TEMP TABLE orphans AS
@@ -26,6 +26,20 @@ SELECT is((SELECT count(*) FROM pg_visibility_map('store_status') WHERE all_visi
           'before VACUUM no page of store_status is all-visible');
 CREATE TEMP TABLE from_heap AS SELECT * FROM storemon_compute(:'t');
 
+-- Pages not all-visible are decided once each in a cache bounded by
+-- work_mem (src/page_visibility.c).  Made to hold far fewer pages than the
+-- heap has (64 kB: 1,024 pages; more dead versions make the heap bigger),
+-- it evicts and decides pages again, and may stop and fetch tuples instead.
+UPDATE store_status SET status = status;
+UPDATE store_status SET status = status;
+UPDATE store_status SET status = status;
+UPDATE store_status SET status = status;
+SELECT cmp_ok(pg_relation_size('store_status') / current_setting('block_size')::bigint, '>', 1200::bigint,
+              'the heap has more pages than the smallest cache holds');
+SET work_mem = '64kB';
+CREATE TEMP TABLE from_small_cache AS SELECT * FROM storemon_compute(:'t');
+RESET work_mem;
+
 VACUUM store_status, menu_hours, timezones;
 SELECT is((SELECT bool_and(all_visible) FROM pg_visibility_map('store_status')), true,
           'after VACUUM every page of store_status is all-visible');
@@ -33,6 +47,8 @@ CREATE TEMP TABLE from_index AS SELECT * FROM storemon_compute(:'t');
 
 SELECT results_eq('SELECT * FROM from_heap', 'SELECT * FROM from_index',
                   'heap reads and index-only reads give the same report, in the same order');
+SELECT results_eq('SELECT * FROM from_small_cache', 'SELECT * FROM from_index',
+                  'and so do heap reads through a cache smaller than the heap');
 SELECT set_eq('SELECT * FROM from_index', format('SELECT * FROM bench.peer_report(%L)', :'t'),
               'the report equals the plain-SQL peer');
 SELECT is((SELECT count(*) FROM from_index),
