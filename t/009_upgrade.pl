@@ -1,7 +1,8 @@
-# ALTER EXTENSION storemon UPDATE from 1.0 to 1.1 on a database that holds
-# feeds, a Complete report and a pg_cron job: everything survives, the 1.0
-# report reads the same, the job's command still queues reports, the new
-# functions work, and the result is the same extension as a new install.
+# ALTER EXTENSION storemon UPDATE from 1.0 (and from 1.1) to the current
+# version on a database that holds feeds, a Complete report and a pg_cron
+# job: everything survives, the old report reads the same, the job's command
+# still queues reports, the new functions work, and the result is the same
+# extension as a new install.
 use strict;
 use warnings;
 use lib 't';
@@ -34,8 +35,8 @@ my %before = map { $_ => $node->safe_psql($db, $_) } (
 	"SELECT jobname, schedule, command, username, active FROM cron.job WHERE jobid = $job");
 
 $node->safe_psql($db, 'ALTER EXTENSION storemon UPDATE');
-is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.1',
-	'ALTER EXTENSION storemon UPDATE reaches 1.1');
+is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.2',
+	'ALTER EXTENSION storemon UPDATE reaches 1.2');
 for my $q (sort keys %before)
 {
 	is($node->safe_psql($db, $q), $before{$q}, "unchanged by the upgrade: $q");
@@ -74,7 +75,7 @@ my $members = q{SET search_path = pg_catalog;
 	         || coalesce(obj_description(objid, classid::regclass::name), '-') AS m
 	  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e') x};
 is($node->safe_psql($db, $members), $node->safe_psql('fresh', $members),
-	'the upgraded extension has the members and comments of a new 1.1 install');
+	'the upgraded extension has the members and comments of a new 1.2 install');
 my $functions = q{SET search_path = pg_catalog;
 	SELECT string_agg(f, E'\n' ORDER BY f) FROM (
 	  SELECT p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
@@ -82,5 +83,33 @@ my $functions = q{SET search_path = pg_catalog;
 	  FROM pg_proc p WHERE p.pronamespace IN ('storemon'::regnamespace, 'storemon_internal'::regnamespace)) x};
 is($node->safe_psql($db, $functions), $node->safe_psql('fresh', $functions),
 	'and the same function signatures, results, bodies and settings');
+my $constraints = q{SELECT string_agg(c.relname || ' ' || conname || ' ' || pg_get_constraintdef(k.oid), E'\n' ORDER BY 1)
+	FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE connamespace = 'storemon'::regnamespace};
+is($node->safe_psql($db, $constraints), $node->safe_psql('fresh', $constraints), 'and the same constraints');
+
+# 1.2: store_status's CHECKs are C calls; they refuse what 1.0's refused, by the same names.
+for my $bad (["'', 'active'", 'store_status_store_id_check'], ["repeat('x', 1025), 'active'", 'store_status_store_id_check'],
+	["'s', 'Active'", 'store_status_status_check'], ["'s', 'inactive '", 'store_status_status_check'])
+{
+	my ($ret, $out, $err) = $node->psql($db, "INSERT INTO storemon.store_status (store_id, status, timestamp_utc) VALUES ($bad->[0], now())");
+	like($err, qr/violates check constraint "$bad->[1]"/, "($bad->[0]) is refused by $bad->[1]");
+}
+is($node->psql($db, "INSERT INTO storemon.store_status (store_id, status, timestamp_utc) VALUES (repeat('x', 1024), 'inactive', now())"),
+	0, 'a store_id of 1024 bytes and inactive pass');
+
+# From 1.1: a database made at 1.1 with feeds and a Complete report.
+$node->safe_psql('postgres', 'CREATE DATABASE from11');
+$node->safe_psql('from11', q{CREATE EXTENSION storemon VERSION '1.1'});
+command_ok(['./storemon-load', '--status', 'data/store_status.csv', '--hours', 'data/menu_hours.csv',
+		'--zones', 'data/timezones.csv', '--', '-h', $node->host, '-p', $node->port, '-d', 'from11'],
+	'the loader of this build loads into 1.1');
+my $id11 = $node->safe_psql('from11', 'SELECT storemon.storemon_trigger_report()');
+is(wait_status($node, 'from11', $id11, 30, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.1');
+my $csv11 = $node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')");
+$node->safe_psql('from11', 'ALTER EXTENSION storemon UPDATE');
+is($node->safe_psql('from11', q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.2', '1.1 updates to 1.2');
+is($node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')"), $csv11, 'its report reads the same');
+is($node->safe_psql('from11', $constraints), $node->safe_psql('fresh', $constraints), 'with the constraints of a new install');
+is($node->safe_psql('from11', $members), $node->safe_psql('fresh', $members), 'and its members');
 $node->stop;
 done_testing();
