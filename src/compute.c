@@ -53,6 +53,9 @@
 #include "page_visibility.h"
 #include "zone.h"
 
+/* Listed stores from which the report decides stale pages whole (page_visibility.h). */
+#define SM_LISTED_STORES_CACHED 1000
+
 /* Most index columns read: menu_hours (store_id) INCLUDE (day, start, end). */
 #define MAX_INDEX_COLUMNS 4
 
@@ -667,9 +670,14 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	initStringInfo(&missing);
 	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
 	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
-	/* Both poll scans meet the same stale pages: one cache (page_visibility.h). */
-	st.below.stale_pages = st.within.stale_pages =
-	    sm_page_visibility_create(st.below.heap, snapshot);
+	/*
+	 * Both poll scans meet the same stale pages: one cache
+	 * (page_visibility.h).  It pays when a page is met by many stores; a
+	 * few listed stores meet each page once, and fetch.
+	 */
+	if (req->store_ids == NULL || req->nstore_ids > SM_LISTED_STORES_CACHED)
+		st.below.stale_pages = st.within.stale_pages =
+		    sm_page_visibility_create(st.below.heap, snapshot);
 	/*
 	 * Every store: hours and zones are one pass each, from the end.  Listed
 	 * stores: a descent each to the store (merge_restart), whose key the
