@@ -9,7 +9,7 @@ SET client_min_messages = warning;
 \i bench/peer.sql
 CREATE EXTENSION IF NOT EXISTS pg_visibility;
 SELECT storemon_default_as_of() AS t \gset
-SELECT plan(8);
+SELECT plan(9);
 
 -- Hours and zones of stores without polls: between, before and after the real ones.
 CREATE TEMP TABLE orphans AS
@@ -39,6 +39,10 @@ SELECT cmp_ok(pg_relation_size('store_status') / current_setting('block_size')::
 SET work_mem = '64kB';
 CREATE TEMP TABLE from_small_cache AS SELECT * FROM storemon_compute(:'t');
 RESET work_mem;
+-- A few listed stores read stale pages without the cache, tuple by tuple.
+CREATE TEMP TABLE listed_ids AS SELECT DISTINCT store_id FROM store_status ORDER BY 1 LIMIT 25;
+CREATE TEMP TABLE listed AS
+SELECT * FROM storemon_compute(:'t', store_ids => (SELECT array_agg(store_id) FROM listed_ids));
 
 VACUUM store_status, menu_hours, timezones;
 SELECT is((SELECT bool_and(all_visible) FROM pg_visibility_map('store_status')), true,
@@ -49,6 +53,9 @@ SELECT results_eq('SELECT * FROM from_heap', 'SELECT * FROM from_index',
                   'heap reads and index-only reads give the same report, in the same order');
 SELECT results_eq('SELECT * FROM from_small_cache', 'SELECT * FROM from_index',
                   'and so do heap reads through a cache smaller than the heap');
+SELECT results_eq('SELECT * FROM listed',
+                  'SELECT * FROM from_index WHERE store_id IN (SELECT store_id FROM listed_ids)',
+                  'and listed stores read from stale pages without the cache');
 SELECT set_eq('SELECT * FROM from_index', format('SELECT * FROM bench.peer_report(%L)', :'t'),
               'the report equals the plain-SQL peer');
 SELECT is((SELECT count(*) FROM from_index),
