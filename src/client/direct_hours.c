@@ -55,12 +55,10 @@ is_clean_time(const char *t)
 static bool
 clean(char *const *f, const int *col)
 {
-	const char *id = f[col[0]];
 	const char *day = f[col[1]];
-	size_t idlen = strlen(id);
 
-	return idlen > 0 && idlen <= 1024 && id[0] != ' ' && id[idlen - 1] != ' ' && day[0] >= '0' &&
-	       day[0] <= '6' && day[1] == '\0' && is_clean_time(f[col[2]]) && is_clean_time(f[col[3]]);
+	return clean_store_id(f[col[0]]) && day[0] >= '0' && day[0] <= '6' && day[1] == '\0' &&
+	       is_clean_time(f[col[2]]) && is_clean_time(f[col[3]]);
 }
 
 /*
@@ -140,24 +138,17 @@ static bool
 read_clean_hours(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
                  const int *col, HoursLines *h)
 {
-	Record r = {0};
-	long line = 2;
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
+	FieldReader fr = {.line = 2};
 	bool all_clean = true;
+	int n;
 
-	while (all_clean && next_record(f, &r, &line, feed->file))
+	while (all_clean && (n = next_kept_fields(&fr, f, feed, keep)) >= 0)
 	{
-		if (keep != NULL && !keep(feed, &r))
-			continue;
-		all_clean =
-		    record_fields(&r, &buf, &cap, fields, MAX_COLUMNS) == ncols && clean(fields, col);
+		all_clean = n == ncols && clean(fr.fields, col);
 		if (all_clean)
-			keep_line(h, fields, col);
+			keep_line(h, fr.fields, col);
 	}
-	free(r.text);
-	free(buf);
+	field_reader_free(&fr);
 	return all_clean;
 }
 

@@ -2,7 +2,8 @@
  * direct_load.c — what the direct loads (direct_status.c, direct_hours.c)
  * share: COPY data written in 64 kB blocks, as CSV fields or binary
  * integers; finding their columns in a file's header as the staged load
- * finds them; emptying an empty table so that COPY may freeze its rows.
+ * finds them; reading records as fields; the store_id check; emptying an
+ * empty table so that COPY may freeze its rows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,31 +67,48 @@ header_is_one_of(const char *field, const char *const *names)
 int
 read_header_columns(FILE *f, const Feed *feed, const char *const *names, int want, int *col)
 {
-	Record header = {0};
-	long line = 1;
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
-	int ncols = -1;
+	FieldReader fr = {.line = 1}; /* the header is the first record */
+	int ncols = next_kept_fields(&fr, f, feed, NULL);
 
-	if (next_record(f, &header, &line, feed->file))
+	for (int k = 0; k < want && ncols >= 0; k++)
 	{
-		ncols = record_fields(&header, &buf, &cap, fields, MAX_COLUMNS);
-		for (int k = 0; k < want; k++)
-		{
-			col[k] = -1;
-			for (int i = 0; i < ncols && i < MAX_COLUMNS && col[k] < 0; i++)
-				if (header_is_one_of(fields[i], names))
-					col[k] = i;
-			if (col[k] < 0)
-				ncols = -1;
-			while (*names++ != NULL) /* past this column's names and their NULL */
-				;
-		}
+		col[k] = -1;
+		for (int i = 0; i < ncols && i < MAX_COLUMNS && col[k] < 0; i++)
+			if (header_is_one_of(fr.fields[i], names))
+				col[k] = i;
+		if (col[k] < 0)
+			ncols = -1;
+		while (*names++ != NULL) /* past this column's names and their NULL */
+			;
 	}
-	free(header.text);
-	free(buf);
+	field_reader_free(&fr);
 	return ncols > MAX_COLUMNS ? -1 : ncols;
+}
+
+int
+next_kept_fields(FieldReader *fr, FILE *f, const Feed *feed,
+                 bool (*keep)(const Feed *, const Record *))
+{
+	while (next_record(f, &fr->r, &fr->line, feed->file))
+		if (keep == NULL || keep(feed, &fr->r))
+			return record_fields(&fr->r, &fr->buf, &fr->cap, fr->fields, MAX_COLUMNS);
+	return -1;
+}
+
+void
+field_reader_free(FieldReader *fr)
+{
+	free(fr->r.text);
+	free(fr->buf);
+}
+
+bool
+clean_store_id(const char *id)
+{
+	size_t len = strlen(id);
+
+	/* empty (or NULL), too long for the index, or to be trimmed */
+	return len > 0 && len <= 1024 && id[0] != ' ' && id[len - 1] != ' ';
 }
 
 /* COPY FREEZE needs the table truncated in its own subtransaction (load.h). */

@@ -26,6 +26,7 @@
  * with the messages it always gave.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,9 @@ clean(char *const *f, const int *col)
 	const char *id = f[col[0]];
 	const char *status = f[col[1]];
 	const char *ts = f[col[2]];
-	size_t idlen = strlen(id);
 
-	if (idlen == 0 || idlen > 1024 || id[0] == ' ' || id[idlen - 1] == ' ')
-		return false; /* empty (or NULL), too long for the index, or to be trimmed */
+	if (!clean_store_id(id))
+		return false;
 	if (strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0)
 		return false;
 	return ts[0] != '\0' && sm_feed_timestamp_shape(ts, strlen(ts));
@@ -105,7 +105,7 @@ lines_for_index_decision(const char *file)
 	                 : -1;
 
 	PQclear(res);
-	return count_lines(file, limit < 0 ? (long)((~0UL) >> 1) - 1 : limit);
+	return count_lines(file, limit < 0 ? LONG_MAX - 1 : limit);
 }
 
 /* How a COPY of the file ended on the client's side. */
@@ -122,11 +122,9 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
                    const int *col, bool binary)
 {
 	static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-	Record r = {0};
-	long line = 2;
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
+	FieldReader fr = {.line = 2};
+	char **fields = fr.fields;
+	int n;
 	CopyOutcome outcome = SENT_ALL;
 	static CopyBuffer out;
 
@@ -136,13 +134,11 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 		memcpy(out.data, binary_header, sizeof(binary_header));
 		out.len = sizeof(binary_header);
 	}
-	while (outcome == SENT_ALL && next_record(f, &r, &line, feed->file))
+	while (outcome == SENT_ALL && (n = next_kept_fields(&fr, f, feed, keep)) >= 0)
 	{
 		int64_t us;
 
-		if (keep != NULL && !keep(feed, &r))
-			continue;
-		if (record_fields(&r, &buf, &cap, fields, MAX_COLUMNS) != ncols || !clean(fields, col))
+		if (n != ncols || !clean(fields, col))
 			outcome = NOT_CLEAN;
 		else if (!binary)
 		{
@@ -161,8 +157,7 @@ copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const R
 			put_be(&out, 0xFFFF, 2); /* the trailer: a field count of -1 */
 		flush_copy(&out);
 	}
-	free(r.text);
-	free(buf);
+	field_reader_free(&fr);
 	return outcome;
 }
 
@@ -244,6 +239,7 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 	static const char *const names[] = {"store_id", NULL, "status", NULL, "timestamp_utc", NULL};
 	int ncols = f != NULL ? read_header_columns(f, feed, names, 3, col) : -1;
 	long header_end = f != NULL ? ftell(f) : -1;
+	long lines;
 	Attempt a;
 
 	if (ncols < 0 || !result_is(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
@@ -252,14 +248,15 @@ load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
 			fclose(f);
 		return false; /* the staged way says what is wrong */
 	}
-	a = attempt(f, feed, keep, ncols, col, true, lines_for_index_decision(feed->file));
+	lines = lines_for_index_decision(feed->file);
+	a = attempt(f, feed, keep, ncols, col, true, lines);
 	if (a.outcome == NOT_BINARY)
 	{
 		/* A timestamp of a shape only the server parses: all of it as CSV. */
 		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 		if (fseek(f, header_end, SEEK_SET) != 0)
 			fail("%s: %s", feed->file, strerror(errno));
-		a = attempt(f, feed, keep, ncols, col, false, lines_for_index_decision(feed->file));
+		a = attempt(f, feed, keep, ncols, col, false, lines);
 	}
 	fclose(f);
 	if (a.outcome != SENT_ALL || a.refused)

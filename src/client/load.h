@@ -114,6 +114,27 @@ extern bool truncate_if_empty(const char *table);
 extern bool result_is(PGresult *res, ExecStatusType expected);
 
 /*
+ * The data records of a file a direct load reads, each split into fields
+ * (direct_load.c).  Start with {.line = 2}, the line after the header.
+ */
+typedef struct FieldReader
+{
+	Record r;
+	long line;
+	char *buf;
+	size_t cap;
+	char *fields[MAX_COLUMNS];
+} FieldReader;
+
+/* The next record keep() keeps (NULL: all) in fr->fields: its field count, or -1 at the end. */
+extern int next_kept_fields(FieldReader *fr, FILE *f, const Feed *feed,
+                            bool (*keep)(const Feed *, const Record *));
+extern void field_reader_free(FieldReader *fr);
+
+/* Is a store_id stored as written: 1 to 1024 bytes, nothing for the staged load to trim? */
+extern bool clean_store_id(const char *id);
+
+/*
  * Read the header of f and find want columns as the staged load finds them
  * (header_is): names holds, for each column in turn, its accepted names
  * and a NULL.  col[k] is column k's field.  Returns the header's field
