@@ -18,7 +18,7 @@ OBJS = \
 	src/window_functions.o src/store_svg.o \
 	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
 	src/dbguard.o src/storemon.o
-DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql \
+DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
 	sql/storemon_coordinator--1.0.sql
 # The loader client (libpq), installed beside psql.
 SCRIPTS_built = storemon-load

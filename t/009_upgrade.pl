@@ -11,6 +11,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
 
+# The version a new install gets: storemon.control's default_version.
+my ($current) = slurp_file('storemon.control') =~ /^default_version = '([^']+)'/m;
 my $node = storemon_node('upgrade');
 my $db = 'storemon_test';    # the database pg_cron serves
 $node->safe_psql('postgres', "CREATE DATABASE $db");
@@ -35,8 +37,8 @@ my %before = map { $_ => $node->safe_psql($db, $_) } (
 	"SELECT jobname, schedule, command, username, active FROM cron.job WHERE jobid = $job");
 
 $node->safe_psql($db, 'ALTER EXTENSION storemon UPDATE');
-is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.2',
-	'ALTER EXTENSION storemon UPDATE reaches 1.2');
+is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), $current,
+	"ALTER EXTENSION storemon UPDATE reaches $current");
 for my $q (sort keys %before)
 {
 	is($node->safe_psql($db, $q), $before{$q}, "unchanged by the upgrade: $q");
@@ -75,7 +77,7 @@ my $members = q{SET search_path = pg_catalog;
 	         || coalesce(obj_description(objid, classid::regclass::name), '-') AS m
 	  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e') x};
 is($node->safe_psql($db, $members), $node->safe_psql('fresh', $members),
-	'the upgraded extension has the members and comments of a new 1.2 install');
+	"the upgraded extension has the members and comments of a new $current install");
 my $functions = q{SET search_path = pg_catalog;
 	SELECT string_agg(f, E'\n' ORDER BY f) FROM (
 	  SELECT p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
@@ -107,7 +109,7 @@ my $id11 = $node->safe_psql('from11', 'SELECT storemon.storemon_trigger_report()
 is(wait_status($node, 'from11', $id11, 30, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.1');
 my $csv11 = $node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')");
 $node->safe_psql('from11', 'ALTER EXTENSION storemon UPDATE');
-is($node->safe_psql('from11', q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), '1.2', '1.1 updates to 1.2');
+is($node->safe_psql('from11', q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), $current, "1.1 updates to $current");
 is($node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')"), $csv11, 'its report reads the same');
 is($node->safe_psql('from11', $constraints), $node->safe_psql('fresh', $constraints), 'with the constraints of a new install');
 is($node->safe_psql('from11', $members), $node->safe_psql('fresh', $members), 'and its members');
