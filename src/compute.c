@@ -28,6 +28,8 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/visibilitymap.h"
+#include "access/detoast.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type_d.h"
@@ -66,8 +68,10 @@ typedef struct IndexedScan
 	Relation index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
+	bool heap_am;                  /* the visibility map is the heap's: others always fetch */
 	Buffer vmbuffer;               /* visibility map page, for index-only reads */
 	SmPageVisibility *stale_pages; /* pages not all-visible, decided once; NULL: fetch */
+	MemoryContext entry_context;   /* the current entry's decompressed values; reset per entry */
 	/* The current entry, in index column order; valid until the scan moves. */
 	Datum values[MAX_INDEX_COLUMNS];
 	bool isnull[MAX_INDEX_COLUMNS];
@@ -156,7 +160,7 @@ sm_parse_mode(text *mode)
 	if (word_is(name, "previous"))
 		return SM_PREVIOUS;
 	if (strlen(name) > 40)
-		strcpy(name + pg_mbcliplen(name, strlen(name), 40), "...");
+		name = psprintf("%.*s...", pg_mbcliplen(name, strlen(name), 40), name);
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
 	                errhint("Accepted modes: nearest, previous.")));
@@ -188,12 +192,16 @@ sm_check_as_of(TimestampTz as_of)
 		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
 		                        "for the latest poll.")));
 	if (as_of < SM_AS_OF_MIN || as_of > SM_AS_OF_MAX)
-		ereport(ERROR,
-		        (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		         errmsg("storemon: as_of %s is out of the range a report can cover",
-		                pstrdup(timestamptz_to_str(as_of))),
-		         errhint("as_of must lie from %s to %s.", pstrdup(timestamptz_to_str(SM_AS_OF_MIN)),
-		                 pstrdup(timestamptz_to_str(SM_AS_OF_MAX)))));
+	{
+		/* timestamptz_to_str returns a static buffer: one call at a time */
+		char *given = pstrdup(timestamptz_to_str(as_of));
+		char *lowest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN));
+		char *highest = pstrdup(timestamptz_to_str(SM_AS_OF_MAX));
+
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("storemon: as_of %s is out of the range a report can cover", given),
+		                errhint("as_of must lie from %s to %s.", lowest, highest)));
+	}
 }
 
 /* Open a scan of heap through index, which must have ncolumns columns. */
@@ -213,8 +221,11 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
+	s->heap_am = s->heap->rd_rel->relam == HEAP_TABLE_AM_OID;
 	s->vmbuffer = InvalidBuffer;
 	s->stale_pages = NULL;
+	s->entry_context =
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon index entry", ALLOCSET_SMALL_SIZES);
 }
 
 static void
@@ -235,6 +246,33 @@ key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 	                       PointerGetDatum(store));
 }
 
+/*
+ * A long store id may be stored compressed in the index (or the heap):
+ * decompress each such value once per entry, not at every comparison, and
+ * in memory freed when the scan moves on.
+ */
+static void
+flatten_values(IndexedScan *s)
+{
+	int natts = RelationGetDescr(s->index)->natts;
+
+	for (int i = 0; i < natts; i++)
+	{
+		struct varlena *v;
+
+		if (s->isnull[i] || TupleDescAttr(RelationGetDescr(s->index), i)->attlen != -1)
+			continue;
+		v = (struct varlena *)DatumGetPointer(s->values[i]);
+		if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
+		{
+			MemoryContext old = MemoryContextSwitchTo(s->entry_context);
+
+			s->values[i] = PointerGetDatum(detoast_attr(v));
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
 /* The current entry's columns from its heap tuple; false if none is visible. */
 static bool
 fetch_heap_values(IndexedScan *s)
@@ -245,6 +283,7 @@ fetch_heap_values(IndexedScan *s)
 		return false;
 	for (int i = 0; i < natts; i++)
 		s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
+	flatten_values(s);
 	return true;
 }
 
@@ -260,8 +299,16 @@ next_entry(IndexedScan *s, ScanDirection dir)
 {
 	ItemPointer tid;
 
+	MemoryContextReset(s->entry_context);
 	while ((tid = index_getnext_tid(s->scan, dir)) != NULL)
 	{
+		CHECK_FOR_INTERRUPTS(); /* after a mass DELETE, many entries are skipped here */
+		if (!s->heap_am)
+		{
+			if (fetch_heap_values(s))
+				return true;
+			continue;
+		}
 		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
 		{
 			int visible = s->stale_pages != NULL ? sm_page_visible(s->stale_pages, tid) : -1;
@@ -286,6 +333,7 @@ next_entry(IndexedScan *s, ScanDirection dir)
 			PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
 		}
 		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
+		flatten_values(s);
 		return true;
 	}
 	return false;
@@ -402,6 +450,7 @@ merge_to(MergedScan *m, const text *store)
 		if (compare_store(m->s.values[0], store) <= 0)
 			return compare_store(m->s.values[0], store) == 0;
 		m->has_entry = false; /* a store with hours or a zone but no polls */
+		CHECK_FOR_INTERRUPTS();
 	}
 }
 
@@ -675,7 +724,7 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	 * (page_visibility.h).  It pays when a page is met by many stores; a
 	 * few listed stores meet each page once, and fetch.
 	 */
-	if (req->store_ids == NULL || req->nstore_ids > SM_LISTED_STORES_CACHED)
+	if (st.below.heap_am && (req->store_ids == NULL || req->nstore_ids > SM_LISTED_STORES_CACHED))
 		st.below.stale_pages = st.within.stale_pages =
 		    sm_page_visibility_create(st.below.heap, snapshot);
 	/*
