@@ -3,3 +3,54 @@
 -- installs too (CREATE EXTENSION runs 1.0, then each upgrade in turn).
 
 \echo Use "ALTER EXTENSION storemon UPDATE TO '1.3'" to load this file. \quit
+
+--------------------------------------------------------------------------
+-- The queue: a request is only what its caller may say (src/queue_triggers.c).
+--------------------------------------------------------------------------
+
+-- 1.2 kept a mode cut in the middle of a character in an error text, which
+-- no restore accepts: such texts are kept with their bytes escaped.
+DO $$
+DECLARE
+    r record;
+BEGIN
+    FOR r IN SELECT id, error FROM storemon.reports WHERE error IS NOT NULL LOOP
+        BEGIN
+            PERFORM pg_catalog.convert_from(pg_catalog.convert_to(r.error, 'UTF8'), 'UTF8');
+        EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+            UPDATE storemon.reports
+            SET error = pg_catalog.encode(pg_catalog.convert_to(r.error, 'UTF8'), 'escape')
+            WHERE id = r.id;
+        END;
+    END LOOP;
+END
+$$;
+
+CREATE FUNCTION storemon_internal.guard_request()
+RETURNS trigger AS 'MODULE_PATHNAME', 'storemon_guard_request' LANGUAGE C;
+COMMENT ON FUNCTION storemon_internal.guard_request() IS
+'Trigger: a new request keeps only requested_as_of and interpolation from its caller (every other column takes its default: requested_by is the inserting role), its mode and as_of are checked, one role''s Queued requests are capped; only superusers (the worker) change a request.';
+CREATE TRIGGER reports_guard BEFORE INSERT OR UPDATE ON storemon.reports
+    FOR EACH ROW EXECUTE FUNCTION storemon_internal.guard_request();
+COMMENT ON TRIGGER reports_guard ON storemon.reports IS
+'A request is only what its caller may say; only the worker changes it.';
+
+CREATE FUNCTION storemon_internal.guard_report_rows()
+RETURNS trigger AS 'MODULE_PATHNAME', 'storemon_guard_report_rows' LANGUAGE C;
+COMMENT ON FUNCTION storemon_internal.guard_report_rows() IS
+'Trigger: report rows are written by the worker only, whatever a role was granted.';
+CREATE TRIGGER report_rows_guard BEFORE INSERT OR UPDATE ON storemon.report_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION storemon_internal.guard_report_rows();
+COMMENT ON TRIGGER report_rows_guard ON storemon.report_rows IS
+'Report rows are written by the worker only.';
+
+REVOKE ALL ON FUNCTION storemon_internal.guard_request() FROM PUBLIC;
+REVOKE ALL ON FUNCTION storemon_internal.guard_report_rows() FROM PUBLIC;
+
+-- A NULL id answers NULL instead of reaching the C code.
+ALTER FUNCTION storemon_internal.progress(uuid) STRICT;
+COMMENT ON FUNCTION storemon_internal.progress(uuid) IS
+'What the worker computing this report is doing, from shared memory; NULL when no live worker computes it or the caller may not read the report.';
+
+COMMENT ON FUNCTION storemon.storemon_trigger_report(timestamptz, text) IS
+'Queue a report (as_of default: the latest poll when it is computed) and return its id at once; the background worker computes it after this transaction commits, with the privileges and row security of the calling role.  Needs INSERT (requested_as_of, interpolation) on storemon.reports and USAGE on storemon.reports_seq.';

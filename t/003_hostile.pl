@@ -174,11 +174,9 @@ for my $t ('294276-12-31 23:59:59.999999 UTC', '294276-12-25 UTC', '4714-11-24 0
 	like($err, qr/as_of .*(out of the range|must be a finite)/, "and refused when queued");
 }
 $node->safe_psql($db, q{DELETE FROM storemon.store_status WHERE store_id = 'far'});
-my $late = $node->safe_psql($db, q{INSERT INTO storemon.reports (requested_as_of) VALUES ('294276-12-25 UTC') RETURNING id});
-is(wait_status($node, $db, $late, 30, 'Complete', 'Failed'), 'Failed', 'a far as_of put in the queue directly ends Failed');
-is($node->safe_psql($db, "SELECT attempts FROM storemon.reports WHERE id = '$late'"), '1', 'on its first attempt: no crash');
-like($node->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$late'"),
-	qr/out of the range a report can cover\nHINT: as_of must lie from/, 'its error says the range');
+($rc, $out, $err) = $node->psql($db, q{INSERT INTO storemon.reports (requested_as_of) VALUES ('294276-12-25 UTC') RETURNING id});
+like($err, qr/out of the range a report can cover\nHINT:  as_of must lie from/,
+	'a far as_of put in the queue directly is refused when queued, saying the range');
 ok(!$node->log_contains('terminated by signal'), 'no process of the server crashed');
 
 # 5. A huge argument is not echoed whole.
