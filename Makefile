@@ -14,7 +14,7 @@ EXTENSION = storemon storemon_coordinator
 MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
-	src/catalog.o src/zone.o src/compute.o src/page_visibility.o src/sql_call.o src/functions.o \
+	src/catalog.o src/zone.o src/compute.o src/row_security.o src/page_visibility.o src/sql_call.o src/functions.o \
 	src/window_functions.o src/store_svg.o \
 	src/parallel.o src/queue.o src/queue_triggers.o src/requester.o src/registry.o \
 	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o

@@ -88,12 +88,12 @@ undo_database_settings(const SmSettings *server)
 			continue;
 		value = server_value(server, name);
 		if ((vars[i]->flags & GUC_CUSTOM_PLACEHOLDER) != 0 || value == NULL ||
-		    set_config_option(name, value, PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true,
-		                      WARNING, false) <= 0)
-			ereport(LOG, (errmsg("storemon worker cannot ignore the database's setting of %s",
-			                     name),
-			              errdetail("It belongs to a library the server has not loaded, or "
-			                        "cannot be changed once connected.")));
+		    set_config_option(name, value, PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true, WARNING,
+		                      false) <= 0)
+			ereport(LOG,
+			        (errmsg("storemon worker cannot ignore the database's setting of %s", name),
+			         errdetail("It belongs to a library the server has not loaded, or "
+			                   "cannot be changed once connected.")));
 		else
 			appendStringInfo(&undone, "%s%s", undone.len > 0 ? ", " : "", name);
 	}
@@ -108,14 +108,14 @@ void
 sm_settings_after_connect(SmSettings *server)
 {
 	static const char *const fixed[][2] = {
-	    {"search_path", "pg_catalog, pg_temp"},
-	    {"default_transaction_read_only", "off"},
-	    {"default_transaction_isolation", "read committed"},
-	    {"statement_timeout", "0"},
-	    {"lock_timeout", "0"},
-	    {"idle_in_transaction_session_timeout", "0"},
+		{"search_path", "pg_catalog, pg_temp"},
+		{"default_transaction_read_only", "off"},
+		{"default_transaction_isolation", "read committed"},
+		{"statement_timeout", "0"},
+		{"lock_timeout", "0"},
+		{"idle_in_transaction_session_timeout", "0"},
 #if PG_VERSION_NUM >= 170000
-	    {"transaction_timeout", "0"},
+		{"transaction_timeout", "0"},
 #endif
 	};
 

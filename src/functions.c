@@ -162,8 +162,9 @@ report_readable(pg_uuid_t *id)
 		return false;
 	guc_level = sm_pin_search_path();
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT 1 FROM storemon.reports r WHERE r.id OPERATOR(pg_catalog.=) $1",
-	                          1, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(
+	        "SELECT 1 FROM storemon.reports r WHERE r.id OPERATOR(pg_catalog.=) $1", 1, types,
+	        values, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "storemon: looking up the report failed");
 	found = SPI_processed == 1;
 	SPI_finish();

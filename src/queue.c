@@ -94,14 +94,14 @@ sm_queue_claim(SmClaim *claim, MemoryContext keep)
 {
 	Oid types[1] = {TIMESTAMPTZOID};
 	Datum values[1] = {TimestampTzGetDatum(MyStartTimestamp)};
-	char *sql = psprintf(
-	    "UPDATE %s r SET status = 'Running', started_at = pg_catalog.clock_timestamp(), "
-	    "  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
-	    "  worker_started = $1, error = NULL "
-	    "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
-	    "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	    "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts, r.requested_by",
-	    reports_table("reports"), reports_table("reports"));
+	char *sql =
+	    psprintf("UPDATE %s r SET status = 'Running', started_at = pg_catalog.clock_timestamp(), "
+	             "  attempts = r.attempts + 1, worker_pid = pg_catalog.pg_backend_pid(), "
+	             "  worker_started = $1, error = NULL "
+	             "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status = 'Queued' "
+	             "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	             "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts, r.requested_by",
+	             reports_table("reports"), reports_table("reports"));
 	HeapTuple row;
 	TupleDesc desc;
 	bool isnull;

@@ -56,8 +56,8 @@ extern bool sm_queue_claim(SmClaim *claim, MemoryContext keep);
  * the six figures) and mark it Complete as of as_of (NULL: no polls at
  * all).  The caller commits.
  */
-extern void sm_queue_complete(const SmClaim *claim, const TimestampTz *as_of,
-                              Tuplestorestate *rows, TupleDesc desc);
+extern void sm_queue_complete(const SmClaim *claim, const TimestampTz *as_of, Tuplestorestate *rows,
+                              TupleDesc desc);
 
 /* Mark the request Failed with message. */
 extern void sm_queue_fail(const pg_uuid_t *id, const char *message);

@@ -67,8 +67,8 @@ column_default(Relation rel, int attno, bool *isnull)
 	if (expr == NULL)
 		return (Datum)0;
 	econtext = CreateStandaloneExprContext();
-	value = ExecEvalExprSwitchContext(ExecInitExpr(expression_planner(expr), NULL), econtext,
-	                                  isnull);
+	value =
+	    ExecEvalExprSwitchContext(ExecInitExpr(expression_planner(expr), NULL), econtext, isnull);
 	if (!*isnull)
 		value = datumCopy(value, att->attbyval, att->attlen); /* out of econtext's memory */
 	FreeExprContext(econtext, true);
@@ -83,7 +83,8 @@ queued_requests_of(Relation reports, Oid role)
 	int saved_context;
 	int guc_level;
 	Oid types[1] = {NAMEOID};
-	Datum values[1] = {DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false)))};
+	Datum values[1] = {
+	    DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false)))};
 	bool isnull;
 	int64 n;
 
@@ -114,14 +115,13 @@ check_fair_share(Relation reports)
 	sm_lock_role_queue(role); /* concurrent sessions of one role count in turn */
 	queued = queued_requests_of(reports, role);
 	if (queued >= sm_max_queued_reports_per_role)
-		ereport(ERROR,
-		        (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-		         errmsg("storemon: role \"%s\" already has " INT64_FORMAT " reports queued",
-		                GetUserNameFromId(role, false), queued),
-		         errdetail("storemon.max_queued_reports_per_role is %d.",
-		                   sm_max_queued_reports_per_role),
-		         errhint("Wait until they are computed, or ask an administrator to raise "
-		                 "storemon.max_queued_reports_per_role.")));
+		ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+		                errmsg("storemon: role \"%s\" already has " INT64_FORMAT " reports queued",
+		                       GetUserNameFromId(role, false), queued),
+		                errdetail("storemon.max_queued_reports_per_role is %d.",
+		                          sm_max_queued_reports_per_role),
+		                errhint("Wait until they are computed, or ask an administrator to raise "
+		                        "storemon.max_queued_reports_per_role.")));
 }
 
 static int

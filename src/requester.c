@@ -31,9 +31,9 @@ spi_check(int rc, int expected, const char *what)
 static TupleDesc
 report_desc(void)
 {
-	static const char *const figures[] = {"uptime_last_hour",   "uptime_last_day",
-	                                      "uptime_last_week",   "downtime_last_hour",
-	                                      "downtime_last_day",  "downtime_last_week"};
+	static const char *const figures[] = {"uptime_last_hour",  "uptime_last_day",
+	                                      "uptime_last_week",  "downtime_last_hour",
+	                                      "downtime_last_day", "downtime_last_week"};
 	TupleDesc desc = CreateTemplateTupleDesc(1 + lengthof(figures));
 
 	TupleDescInitEntry(desc, 1, "store_id", TEXTOID, -1, 0);
@@ -81,8 +81,8 @@ compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
 	const char *sql;
 
 	out->as_of = claim->as_of;
-	out->have_as_of = claim->as_of_given || (sharded ? shards_default_as_of(&out->as_of)
-	                                                 : sm_default_as_of(&out->as_of));
+	out->have_as_of = claim->as_of_given ||
+	                  (sharded ? shards_default_as_of(&out->as_of) : sm_default_as_of(&out->as_of));
 	out->rows = NULL;
 	if (!out->have_as_of)
 		return;
@@ -91,8 +91,8 @@ compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
 	dest = CreateTuplestoreDestReceiver();
 	SetTuplestoreDestReceiverParams(dest, out->rows, CurrentMemoryContext, false, NULL, NULL);
 	params = makeParamList(2);
-	params->params[0] = (ParamExternData){TimestampTzGetDatum(out->as_of), false,
-	                                      PARAM_FLAG_CONST, TIMESTAMPTZOID};
+	params->params[0] =
+	    (ParamExternData){TimestampTzGetDatum(out->as_of), false, PARAM_FLAG_CONST, TIMESTAMPTZOID};
 	params->params[1] = (ParamExternData){CStringGetTextDatum(claim->interpolation), false,
 	                                      PARAM_FLAG_CONST, TEXTOID};
 	options.params = params;

@@ -20,9 +20,9 @@
 
 typedef struct SmComputed
 {
-	bool have_as_of;        /* false: no poll at all, so no rows */
-	TimestampTz as_of;      /* the T used */
-	Tuplestorestate *rows;  /* store_id and the six figures; NULL without as_of */
+	bool have_as_of;       /* false: no poll at all, so no rows */
+	TimestampTz as_of;     /* the T used */
+	Tuplestorestate *rows; /* store_id and the six figures; NULL without as_of */
 	TupleDesc desc;
 } SmComputed;
 

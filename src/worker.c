@@ -82,12 +82,12 @@ report_progress(void *arg, int64 done, int64 total)
 	my_slot->total = total;
 	LWLockRelease(sm_shared->lock);
 	pgstat_report_activity(STATE_RUNNING,
-	                       total > 0 ? psprintf("storemon: computing report %s: " INT64_FORMAT
-	                                            "/" INT64_FORMAT " stores",
-	                                            current_report, done, total)
-	                                 : psprintf("storemon: computing report %s: " INT64_FORMAT
-	                                            " stores",
-	                                            current_report, done));
+	                       total > 0
+	                           ? psprintf("storemon: computing report %s: " INT64_FORMAT
+	                                      "/" INT64_FORMAT " stores",
+	                                      current_report, done, total)
+	                           : psprintf("storemon: computing report %s: " INT64_FORMAT " stores",
+	                                      current_report, done));
 }
 
 /* Say in shared memory which report this worker computes (storemon_internal.progress). */
