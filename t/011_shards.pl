@@ -16,7 +16,7 @@ my @shards = map { storemon_node("shard$_", preload => 'storemon') } 0 .. 2;
 $shards[$_]->safe_psql('postgres', "CREATE DATABASE shard$_") for 0 .. 2;
 $shards[$_]->safe_psql("shard$_", 'CREATE EXTENSION storemon') for 0 .. 2;
 $shards[$_]->safe_psql('postgres', q{ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf()}) for 0 .. 2;
-my $coord = storemon_node('coordinator');
+my $coord = storemon_node('coordinator', 'storemon.worker_idle_timeout' => '60s');
 my $db = 'storemon_test';
 $coord->safe_psql('postgres', "CREATE DATABASE $db");
 my $partitions = join(', ', map { "p$_ 'dbname=shard$_ host=" . $shards[$_]->host . ' port=' . $shards[$_]->port . "'" } 0 .. 2);
@@ -122,6 +122,46 @@ is(shard_polls_up(), $polls, 'the shards that were up are unchanged');
 $shards[1]->start;
 my $retry = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
 is(wait_status($coord, $db, $retry, 60, 'Complete', 'Failed'), 'Complete', 'after shard 1 is back a retry completes');
+
+# 4b. A shard restarts between two reports: the connection the coordinator's
+#     worker holds to it is gone, and the next report completes anyway
+#     (a lost connection is retried once).
+my $worker = $coord->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'");
+ok($worker, 'the worker that computed it is still there');
+$shards[0]->restart;
+my $offset = -s $coord->logfile;
+my $after_restart = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $after_restart, 60, 'Complete', 'Failed'), 'Complete',
+	'the report after shard 0 restarted completes');
+is($coord->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'"),
+	$worker, 'computed by the worker whose connection the restart cut');
+ok($coord->log_contains(qr/computing the report again: a shard connection was lost/, $offset),
+	'after one retry');
+
+# 4c. A reporting role that is not superuser, with the README's grants on the coordinator.
+$coord->safe_psql($db, q{
+	CREATE ROLE reporting LOGIN;
+	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporting;
+	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporting;
+	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporting;
+	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting;
+	GRANT USAGE ON SCHEMA storemon_coordinator TO reporting;
+	CREATE USER MAPPING FOR reporting SERVER storemon_shards OPTIONS (user 'storemon_proxy');});
+# Each shard as the README sets it up: the role the coordinator connects as reads the feed.
+$shards[$_]->safe_psql("shard$_", q{CREATE ROLE storemon_proxy LOGIN;
+	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO storemon_proxy}) for 0 .. 2;
+my $no_server = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $no_server, 60, 'Complete', 'Failed'), 'Failed',
+	'without USAGE on the foreign server, a reporting role\'s report fails ...');
+like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$no_server'"),
+	qr/permission denied for foreign server storemon_shards/, '... saying so');
+$coord->safe_psql($db, 'GRANT USAGE ON FOREIGN SERVER storemon_shards TO reporting');
+my $granted = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $granted, 60, 'Complete', 'Failed'), 'Complete', 'with it, the report completes');
+is($coord->safe_psql($db, "SET ROLE reporting; SELECT count(*) FROM storemon_coordinator.storemon_compute()"),
+	$coord->safe_psql($db, "SELECT stores_total FROM storemon.reports WHERE id = '$granted'"),
+	'and the role computes directly too');
 sub shard_polls_up { join(',', map { $shards[$_]->safe_psql("shard$_", 'SELECT count(*) FROM storemon.store_status') } 0, 2) }
 
 # 5. A bad row bound for one shard leaves every shard as it was.
