@@ -209,6 +209,31 @@ $s2->quit;
 my $failures = grep { /could not serialize/ } ($e1 // '', $e2 // '');
 is($failures, 1, 'a SERIALIZABLE report and a delete of a poll it read: one of the two is refused');
 
+# 7. A feed of long store ids, which the index stores compressed: a report
+#    decompresses each entry once, in memory it frees when it moves on, so
+#    its backend's peak memory does not grow with the polls it compares.
+#    The same report over short ids runs first, in the same backend, so
+#    what the second adds is what its long ids cost.
+$node->safe_psql('postgres', 'CREATE DATABASE longids');
+$node->safe_psql('longids', q{CREATE EXTENSION storemon;
+	INSERT INTO storemon.store_status
+	SELECT CASE WHEN s <= 1000 THEN 'a' || s ELSE 'b' || repeat(lpad(s::text, 10, '0'), 100) END,
+	       '2023-01-01'::timestamptz + h * interval '1 hour',
+	       CASE WHEN (s + h) % 3 = 0 THEN 'inactive' ELSE 'active' END
+	FROM generate_series(1, 2000) s, generate_series(1, 160) h;
+	VACUUM ANALYZE storemon.store_status;});
+my $session = $node->background_psql('longids');
+my $backend = $session->query_safe('SELECT pg_backend_pid()');
+my $peak = sub { (slurp_file("/proc/$backend/status") =~ /VmHWM:\s+(\d+) kB/)[0] };
+is($session->query_safe(q{SELECT count(*) FROM storemon.storemon_compute(NULL, 'nearest', 'a', 'b')}), '1000',
+	'a report of 1,000 stores with short ids');
+my $before = $peak->();
+is($session->query_safe(q{SELECT count(*) FROM storemon.storemon_compute(NULL, 'nearest', 'b')}), '1000',
+	'and of 1,000 stores with 1,000-byte ids');
+my $grown = $peak->() - $before;
+cmp_ok($grown, '<', 60_000, "the long ids grew its backend's peak memory by $grown kB (160,000 polls of them)");
+$session->quit;
+
 ok(!owner_is_superuser(), 'after all of it, the owner is still not superuser');
 # The control: the trap is real.  A superuser's own query under the owner's
 # search_path runs the planted = and hands superuser over.
