@@ -19,7 +19,7 @@ OBJS = \
 	src/parallel.o src/queue.o src/queue_triggers.o src/requester.o src/registry.o \
 	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
-	sql/storemon_coordinator--1.0.sql
+	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
 # The loader client (libpq), installed beside psql.
 SCRIPTS_built = storemon-load
 EXTRA_CLEAN = storemon-load

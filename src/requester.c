@@ -99,7 +99,7 @@ compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
 	options.read_only = true;
 	options.dest = dest;
 	/* One statement, so the rows come straight from the executor. */
-	sql = sharded ? "SELECT * FROM storemon_coordinator.compute_each($1, $2)"
+	sql = sharded ? "SELECT * FROM storemon_coordinator.report_rows($1, $2)"
 	              : psprintf("SELECT * FROM %s.storemon_compute($1, $2)",
 	                         quote_identifier(get_namespace_name(sm_extension_schema())));
 	spi_check(SPI_execute_extended(sql, &options), SPI_OK_SELECT, "computing the report");
