@@ -670,7 +670,7 @@ my $sweep_seconds = time - $started;
 my %count = (clean => 0, success => 0, unclean => 0, crash => 0, timeout => 0);
 my $ncalls = 0;
 my $nvalues = 0;
-my @failure_lines;
+my (@failure_lines, %failed_calls);
 for my $f (@functions)
 {
 	my %groups;
@@ -688,6 +688,7 @@ for my $f (@functions)
 			elsif ($r->{state} eq '00000') { $count{success}++ }
 			else { $count{clean}++ }
 			next unless @why;
+			$failed_calls{ $f->{sig} }++;
 			# one line per argument and kind of message: quoted values and ids folded
 			(my $kind = shown($r->{message}, 160)) =~ s/"[^"]*"|'[^']*'|\b[0-9a-f]{8}-[0-9a-f-]{27}\b/…/g;
 			(my $why = join('; ', @why)) =~ s/\d+ bytes/N bytes/g;
@@ -825,6 +826,8 @@ if ($ENV{SWEEP_REPORT})
 	open my $fh, '>', $ENV{SWEEP_REPORT} or die "$ENV{SWEEP_REPORT}: $!";
 	print $fh "$summary\n", map { "$_\n" } @failure_lines;
 	print $fh "\na role without grants gets an answer from:\n", map { "$_\n" } @open_to_all;
+	print $fh "\ncalls that failed, per function (all roles):\n",
+	  map { "$failed_calls{$_} $_\n" } sort keys %failed_calls;
 	print $fh "\ntime per function:\n", map { "$_\n" } @timing;
 	my @slow;
 	for my $key (keys %outcome)
