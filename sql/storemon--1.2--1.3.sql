@@ -54,3 +54,63 @@ COMMENT ON FUNCTION storemon_internal.progress(uuid) IS
 
 COMMENT ON FUNCTION storemon.storemon_trigger_report(timestamptz, text) IS
 'Queue a report (as_of default: the latest poll when it is computed) and return its id at once; the background worker computes it after this transaction commits, with the privileges and row security of the calling role.  Needs INSERT (requested_as_of, interpolation) on storemon.reports and USAGE on storemon.reports_seq.';
+
+--------------------------------------------------------------------------
+-- Every argument gets a clean error (t/012_sweep.pl calls every function
+-- with NULL, empty, huge and extreme values).
+--------------------------------------------------------------------------
+
+-- A status that is not one is echoed cut, not whole.
+CREATE OR REPLACE FUNCTION storemon.storemon_latest_report(status text DEFAULT 'Complete')
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wanted text := initcap(btrim(status, E' \t\n\r\f'));
+BEGIN
+    IF wanted IS NOT NULL AND wanted NOT IN ('Queued', 'Running', 'Complete', 'Failed') THEN
+        RAISE EXCEPTION 'storemon: unknown report status %', storemon_internal.shown(status)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Statuses: Queued, Running, Complete, Failed; NULL for any.';
+    END IF;
+    RETURN (SELECT r.id FROM storemon.reports r
+            WHERE wanted IS NULL OR r.status = wanted
+            ORDER BY r.seq DESC LIMIT 1);
+END
+$$;
+
+-- pg_cron's own refusals of a NULL name or schedule are internal errors,
+-- and it echoes a schedule whole: say it here instead.
+CREATE OR REPLACE FUNCTION storemon.storemon_schedule(
+    job_name text DEFAULT 'storemon-hourly-report',
+    schedule text DEFAULT '0 * * * *',
+    interpolation text DEFAULT 'nearest')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    job bigint;
+BEGIN
+    PERFORM storemon_internal.check_request(NULL, interpolation);
+    IF job_name IS NULL OR schedule IS NULL THEN
+        RAISE EXCEPTION 'storemon: the job''s % must not be NULL', CASE WHEN job_name IS NULL THEN 'name' ELSE 'schedule' END
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass a job name and a cron schedule such as ''0 * * * *'', or leave the defaults.';
+    END IF;
+    IF octet_length(schedule) > 200 THEN
+        RAISE EXCEPTION 'storemon: schedule % is not a cron schedule', storemon_internal.shown(schedule)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'A schedule is five fields, such as ''0 * * * *'', or an interval such as ''30 seconds''.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_cron') THEN
+        RAISE EXCEPTION 'storemon: pg_cron is not installed in this database'
+            USING HINT = 'Add pg_cron to shared_preload_libraries, set cron.database_name to this database, then CREATE EXTENSION pg_cron.';
+    END IF;
+    EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
+        USING job_name, schedule,
+              format('SELECT storemon.storemon_trigger_report(interpolation => %L)', interpolation);
+    RETURN job;
+END
+$$;

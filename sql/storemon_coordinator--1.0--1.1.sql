@@ -54,6 +54,17 @@ DECLARE
 BEGIN
     PERFORM storemon_coordinator.check_shards();
     PERFORM storemon_internal.check_request(t, interpolation);
+    -- what storemon_compute on one node refuses, refused before PL/Proxy splits the list
+    IF pg_catalog.array_ndims(store_ids) > 1 THEN
+        RAISE EXCEPTION 'storemon: store_ids must be a one-dimensional array, not %-dimensional',
+            pg_catalog.array_ndims(store_ids)
+            USING ERRCODE = 'array_subscript_error', HINT = 'Pass ARRAY[''id1'', ''id2'', ...].';
+    END IF;
+    IF pg_catalog.array_position(store_ids, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'storemon: store_ids element % is NULL', pg_catalog.array_position(store_ids, NULL)
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Pass store ids, or NULL instead of the array for every store.';
+    END IF;
     IF t IS NULL THEN
         RETURN;   -- no polls on any shard
     END IF;
@@ -83,3 +94,26 @@ END
 $$;
 COMMENT ON FUNCTION storemon_coordinator.report_rows(timestamptz, text) IS
 'The report''s rows from every shard, for the report worker: storemon_compute on each, unordered.';
+
+-- The hash rule over no shards is refused, not a division by zero.
+CREATE OR REPLACE FUNCTION storemon_coordinator.shard_of(store_id text, shards int)
+RETURNS int LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF shards < 1 THEN
+        RAISE EXCEPTION 'storemon: shards must be at least 1, not %', shards
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    RETURN abs(storemon_coordinator.store_hash(store_id) % shards);
+END
+$$;
+
+-- The PL/Proxy functions run on the shards with what the API checked; a
+-- role computes on a coordinator once it is granted them (README
+-- "Sharding"), not by default.
+REVOKE ALL ON FUNCTION storemon_coordinator.default_as_of_each(),
+    storemon_coordinator.compute_each(timestamptz, text),
+    storemon_coordinator.compute_exact_each(timestamptz, text),
+    storemon_coordinator.compute_listed(timestamptz, text, text[]),
+    storemon_coordinator.report_rows(timestamptz, text) FROM PUBLIC;

@@ -995,11 +995,15 @@ sm_period_us(const Interval *period, TimestampTz as_of)
 		                DatumGetCString(DirectFunctionCall1(
 		                    interval_out, IntervalPGetDatum((Interval *)period)))),
 		         errhint("A period is longer than 0 and at most %d days.", SM_PERIOD_MAX_DAYS)));
-	if (as_of - us < SM_AS_OF_MIN)
+	/* the report's own margin: its week may start a week before SM_AS_OF_MIN */
+	if (as_of - us < SM_AS_OF_MIN - SM_USECS_PER_WEEK)
+	{
+		char *earliest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN - SM_USECS_PER_WEEK));
+
 		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("storemon: the period reaches back before %s",
-		                       pstrdup(timestamptz_to_str(SM_AS_OF_MIN))),
+		                errmsg("storemon: the period reaches back before %s", earliest),
 		                errhint("Give a later as_of or a shorter period.")));
+	}
 	return us;
 }
 
@@ -1018,6 +1022,12 @@ sm_store_id_list(ArrayType *ids, int *n)
 	text **list;
 	int kept = 0;
 
+	if (ARR_NDIM(ids) > 1)
+		ereport(ERROR,
+		        (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+		         errmsg("storemon: store_ids must be a one-dimensional array, not %d-dimensional",
+		                ARR_NDIM(ids)),
+		         errhint("Pass ARRAY['id1', 'id2', ...].")));
 	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
 	list = palloc(sizeof(text *) * Max(count, 1));
 	for (int i = 0; i < count; i++)

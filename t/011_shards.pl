@@ -149,6 +149,7 @@ $coord->safe_psql($db, q{
 	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporting;
 	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting;
 	GRANT USAGE ON SCHEMA storemon_coordinator TO reporting;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA storemon_coordinator TO reporting;
 	CREATE USER MAPPING FOR reporting SERVER storemon_shards OPTIONS (user 'storemon_proxy');});
 # Each shard as the README sets it up: the role the coordinator connects as reads the feed.
 $shards[$_]->safe_psql("shard$_", q{CREATE ROLE storemon_proxy LOGIN;
@@ -252,9 +253,10 @@ is(wait_status($coord, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'the
 $coord->safe_psql('postgres', 'CREATE DATABASE coord10');
 $coord->safe_psql('coord10', q{CREATE EXTENSION storemon; CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHEMA plproxy;
 	CREATE EXTENSION storemon_coordinator VERSION '1.0'; ALTER EXTENSION storemon_coordinator UPDATE});
-my $definitions = q{SELECT string_agg(p.oid::regprocedure::text || ' ' || md5(p.prosrc) || ' '
-	|| coalesce(obj_description(p.oid, 'pg_proc'), '-'), E'\n' ORDER BY 1)
-	FROM pg_proc p WHERE p.pronamespace = 'storemon_coordinator'::regnamespace};
+my $definitions = q{SELECT string_agg(f, E'\n' ORDER BY f) FROM (SELECT p.oid::regprocedure::text || ' '
+	|| md5(p.prosrc) || ' ' || has_function_privilege('public', p.oid, 'EXECUTE') || ' '
+	|| coalesce(obj_description(p.oid, 'pg_proc'), '-') AS f
+	FROM pg_proc p WHERE p.pronamespace = 'storemon_coordinator'::regnamespace) x};
 is($coord->safe_psql('coord10', $definitions), $coord->safe_psql($db, $definitions),
 	'storemon_coordinator 1.0, updated, has the functions of a new install');
 

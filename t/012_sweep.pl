@@ -34,7 +34,7 @@ $ENV{PGCLIENTENCODING} = 'UTF8';
 $node->safe_psql('postgres', "CREATE DATABASE $_ ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0")
   for ($db, 'shard0');
 load_sample($node, $_) for ($db, 'shard0');
-my $shard = 'dbname=shard0 host=' . $node->host . ' port=' . $node->port;
+my $shard = 'dbname=shard0 host=' . $node->host . ' port=' . $node->port . ' options=-csearch_path=';
 $node->safe_psql($db, qq{
 	CREATE SCHEMA plproxy;
 	CREATE EXTENSION plproxy SCHEMA plproxy;
@@ -45,6 +45,7 @@ $node->safe_psql($db, qq{
 	CREATE ROLE stranger LOGIN;
 	CREATE ROLE analyst LOGIN;
 	CREATE ROLE reporting LOGIN;
+	CREATE ROLE nofeed;
 	GRANT USAGE ON SCHEMA cron TO reporting;
 	-- the README's multi-server grants for roles that compute directly (and,
 	-- as issue 17 asks, USAGE on the coordinator's schema)
@@ -55,9 +56,12 @@ for my $d ($db, 'shard0')
 {
 	$node->safe_psql($d, q{
 		GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporting, analyst;
-		GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO reporting;
+		GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporting;
 		GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporting;
-		GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting;});
+		GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting;
+		-- queues, but may not read the feed: its reports fail
+		GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO nofeed;
+		GRANT USAGE ON SEQUENCE storemon.reports_seq TO nofeed;});
 }
 
 # The harness: a canary that SQL smuggled through an argument would run
@@ -138,7 +142,7 @@ $node->safe_psql($db, q{
 # tables go on, the worker's INSERT waits) and one Queued behind it.
 my $complete = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
 is(wait_status($node, $db, $complete, 60, 'Complete', 'Failed'), 'Complete', 'a Complete report to read');
-my $failed = $node->safe_psql($db, q{INSERT INTO storemon.reports (interpolation) VALUES ('linear') RETURNING id});
+my $failed = $node->safe_psql($db, q{SET ROLE nofeed; SELECT storemon.storemon_trigger_report()});
 is(wait_status($node, $db, $failed, 60, 'Complete', 'Failed'), 'Failed', 'a Failed report to read');
 $node->safe_psql($db, "INSERT INTO sweep.ids VALUES ('complete', '$complete'), ('failed', '$failed'),
 	('running', NULL), ('queued', NULL)");

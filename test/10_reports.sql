@@ -140,7 +140,7 @@ SELECT is((SELECT requested_by FROM reports WHERE id = :'granted'), 'storemon_re
 SELECT is(storemon_latest_report(), (SELECT id FROM reports WHERE status = 'Complete' ORDER BY seq DESC LIMIT 1),
           'storemon_latest_report(): the newest Complete report');
 SELECT is(storemon_latest_report(' failed '), :'bad'::uuid, 'any status, in any letter case');
-SELECT throws_ok($$SELECT storemon_latest_report('Done')$$, '22023', 'storemon: unknown report status "Done"',
+SELECT throws_ok($$SELECT storemon_latest_report('Done')$$, '22023', 'storemon: unknown report status ''Done''',
                  'an unknown status is refused');
 SET ROLE storemon_reader;
 SELECT storemon_latest_report() AS latest \gset
