@@ -114,3 +114,9 @@ BEGIN
     RETURN job;
 END
 $$;
+
+-- Which worker computes a report is known in shared memory alone since
+-- 1.3; the columns stay, so that dumps of earlier versions restore.
+COMMENT ON COLUMN storemon.reports.worker_pid IS 'Unused since 1.3 (NULL): the worker computing a report is known in shared memory.';
+COMMENT ON COLUMN storemon.reports.worker_started IS 'Unused since 1.3 (NULL): see worker_pid.';
+UPDATE storemon.reports SET worker_pid = NULL, worker_started = NULL WHERE worker_pid IS NOT NULL;

@@ -172,33 +172,6 @@ report_readable(pg_uuid_t *id)
 	return found;
 }
 
-/* The progress text of the worker computing id; lock held. */
-static char *
-slot_progress(const pg_uuid_t *id)
-{
-	for (int i = 0; i < SM_MAX_WORKERS; i++)
-	{
-		SmWorkerSlot *w = &sm_shared->workers[i];
-		PGPROC *proc;
-		uint32 wait;
-
-		if (!w->in_use || !w->computing || w->pid == 0 || w->dboid != MyDatabaseId ||
-		    memcmp(&w->report, id, sizeof(pg_uuid_t)) != 0)
-			continue;
-		proc = BackendPidGetProc(w->pid);
-		wait = proc != NULL ? proc->wait_event_info : 0;
-		if ((wait & 0xFF000000) == PG_WAIT_LOCK)
-			return psprintf("waiting for a lock (%s) held by another session",
-			                pgstat_get_wait_event(wait));
-		if (w->total > 0)
-			return psprintf(INT64_FORMAT "/" INT64_FORMAT " stores done", w->done, w->total);
-		if (w->done > 0)
-			return psprintf(INT64_FORMAT " stores done", w->done);
-		return pstrdup("starting");
-	}
-	return NULL;
-}
-
 Datum
 storemon_progress(PG_FUNCTION_ARGS)
 {
@@ -207,9 +180,7 @@ storemon_progress(PG_FUNCTION_ARGS)
 
 	if (!report_readable(id))
 		PG_RETURN_NULL();
-	LWLockAcquire(sm_shared->lock, LW_SHARED);
-	text = slot_progress(id);
-	LWLockRelease(sm_shared->lock);
+	text = sm_report_progress(id);
 	if (text == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(text));

@@ -75,45 +75,13 @@ column_default(Relation rel, int attno, bool *isnull)
 	return value;
 }
 
-/* Queued requests of role, seen by the table's owner (the caller may not read them). */
-static int64
-queued_requests_of(Relation reports, Oid role)
-{
-	Oid saved_user;
-	int saved_context;
-	int guc_level;
-	Oid types[1] = {NAMEOID};
-	Datum values[1] = {
-	    DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false)))};
-	bool isnull;
-	int64 n;
-
-	GetUserIdAndSecContext(&saved_user, &saved_context);
-	SetUserIdAndSecContext(reports->rd_rel->relowner, saved_context | SECURITY_LOCAL_USERID_CHANGE |
-	                                                      SECURITY_RESTRICTED_OPERATION);
-	guc_level = sm_pin_search_path();
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT pg_catalog.count(*) FROM storemon.reports r "
-	                          "WHERE r.status OPERATOR(pg_catalog.=) 'Queued' "
-	                          "AND r.requested_by OPERATOR(pg_catalog.=) $1",
-	                          1, types, values, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "storemon: counting queued reports failed");
-	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
-	sm_unpin_search_path(guc_level);
-	SetUserIdAndSecContext(saved_user, saved_context);
-	return n;
-}
-
 /* One role cannot fill the queue: storemon.max_queued_reports_per_role. */
 static void
-check_fair_share(Relation reports)
+check_fair_share(void)
 {
 	Oid role = GetUserId();
-	int64 queued;
+	int64 queued = sm_queued_requests_of(role);
 
-	sm_lock_role_queue(role); /* concurrent sessions of one role count in turn */
-	queued = queued_requests_of(reports, role);
 	if (queued >= sm_max_queued_reports_per_role)
 		ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 		                errmsg("storemon: role \"%s\" already has " INT64_FORMAT " reports queued",
@@ -153,9 +121,10 @@ guarded_request(Relation rel, HeapTuple tuple)
 		for (int i = 0; i < desc->natts; i++)
 			if (i != mode && i != as_of && !TupleDescAttr(desc, i)->attisdropped)
 				values[i] = column_default(rel, i + 1, &nulls[i]);
-		check_fair_share(rel);
+		check_fair_share();
 	}
-	if (!nulls[status] && strcmp(TextDatumGetCString(values[status]), "Queued") == 0)
+	if (!nulls[status] &&
+	    strcmp(TextDatumGetCString(values[status]), sm_report_status_name(SM_REPORT_QUEUED)) == 0)
 	{
 		values[mode] = CStringGetTextDatum(
 		    sm_mode_name(sm_parse_mode(nulls[mode] ? NULL : DatumGetTextPP(values[mode]))));

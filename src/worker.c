@@ -7,15 +7,15 @@
  * computed in one REPEATABLE READ transaction that also writes its rows and
  * Complete, so polls arriving meanwhile never leak into it and a crash
  * leaves either nothing or the whole report.  A request left Running by a
- * worker that died is found by its recorded pid and start time and queued
- * again (queue.c).
+ * worker that died is one no live worker's slot shows, and is queued again
+ * (queue.h has a report's whole life).
  *
  * The worker runs as the bootstrap superuser, like autovacuum, but nothing
  * a non-superuser can create or change runs in it: search_path is fixed to
  * pg_catalog, pg_temp whatever ALTER DATABASE ... SET says, every statement
  * names storemon's objects (owned by the superuser who installed it) with
- * their schema, and a report is computed only when the role that asked for
- * it may SELECT the tables it reads.
+ * their schema, and a report is computed as the role that asked for it
+ * (requester.h).
  */
 #include "postgres.h"
 
@@ -77,10 +77,7 @@ static char *current_report = NULL;
 static void
 report_progress(void *arg, int64 done, int64 total)
 {
-	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	my_slot->done = done;
-	my_slot->total = total;
-	LWLockRelease(sm_shared->lock);
+	sm_slot_progress(my_slot, done, total);
 	pgstat_report_activity(STATE_RUNNING,
 	                       total > 0
 	                           ? psprintf("storemon: computing report %s: " INT64_FORMAT
@@ -88,25 +85,6 @@ report_progress(void *arg, int64 done, int64 total)
 	                                      current_report, done, total)
 	                           : psprintf("storemon: computing report %s: " INT64_FORMAT " stores",
 	                                      current_report, done));
-}
-
-/* Say in shared memory which report this worker computes (storemon_internal.progress). */
-static void
-show_computing(const pg_uuid_t *id)
-{
-	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	my_slot->report = *id;
-	my_slot->done = my_slot->total = 0;
-	my_slot->computing = true;
-	LWLockRelease(sm_shared->lock);
-}
-
-static void
-stop_computing(void)
-{
-	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	my_slot->computing = false;
-	LWLockRelease(sm_shared->lock);
 }
 
 /* Every error raised while computing names the report and who asked for it. */
@@ -187,7 +165,7 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();
-	stop_computing();
+	sm_slot_done(my_slot);
 	current_claim = NULL;
 	MemoryContextSwitchTo(worker_context);
 }
@@ -227,7 +205,7 @@ serve_queue(MemoryContext worker_context)
 			claimed = sm_queue_claim(&claim, worker_context);
 		}
 		if (claimed)
-			show_computing(&claim.id); /* before the claim commits: never Running with no worker */
+			sm_slot_computing(my_slot, &claim.id); /* before the claim commits (queue.h) */
 		end_work();
 		MemoryContextSwitchTo(worker_context);
 		if (!present)
