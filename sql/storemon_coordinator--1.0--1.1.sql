@@ -78,9 +78,17 @@ BEGIN
 END
 $$;
 
--- What the report worker runs on a coordinator: the rows of every shard,
+-- What storemon's report worker asks of an extension that computes its
+-- reports (src/requester.c): the latest poll, and the rows of every shard,
 -- unordered (report_rows is read in store_id order), after the check.
-CREATE FUNCTION storemon_coordinator.report_rows(as_of timestamptz, interpolation text)
+CREATE FUNCTION storemon_coordinator.storemon_report_as_of()
+RETURNS timestamptz LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT storemon_coordinator.storemon_default_as_of() $$;
+COMMENT ON FUNCTION storemon_coordinator.storemon_report_as_of() IS
+'For storemon''s report worker: the as_of of a report when none is asked for, the latest poll across all shards.';
+
+CREATE FUNCTION storemon_coordinator.storemon_report_rows(as_of timestamptz, interpolation text)
 RETURNS TABLE (store_id text, uptime_last_hour numeric, uptime_last_day numeric,
                uptime_last_week numeric, downtime_last_hour numeric, downtime_last_day numeric,
                downtime_last_week numeric)
@@ -92,8 +100,8 @@ BEGIN
     RETURN QUERY SELECT * FROM storemon_coordinator.compute_each(as_of, interpolation);
 END
 $$;
-COMMENT ON FUNCTION storemon_coordinator.report_rows(timestamptz, text) IS
-'The report''s rows from every shard, for the report worker: storemon_compute on each, unordered.';
+COMMENT ON FUNCTION storemon_coordinator.storemon_report_rows(timestamptz, text) IS
+'For storemon''s report worker: the report''s rows from every shard, storemon_compute on each, unordered.';
 
 -- The hash rule over no shards is refused, not a division by zero.
 CREATE OR REPLACE FUNCTION storemon_coordinator.shard_of(store_id text, shards int)
@@ -116,4 +124,4 @@ REVOKE ALL ON FUNCTION storemon_coordinator.default_as_of_each(),
     storemon_coordinator.compute_each(timestamptz, text),
     storemon_coordinator.compute_exact_each(timestamptz, text),
     storemon_coordinator.compute_listed(timestamptz, text, text[]),
-    storemon_coordinator.report_rows(timestamptz, text) FROM PUBLIC;
+    storemon_coordinator.storemon_report_rows(timestamptz, text) FROM PUBLIC;

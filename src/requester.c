@@ -43,28 +43,49 @@ report_desc(void)
 }
 
 /*
- * Is this database a coordinator over shards (storemon_coordinator)?  Then
- * its reports are gathered from the shards through PL/Proxy.
+ * An extension that requires storemon may compute the rows of a report
+ * itself (storemon_coordinator does, over shards): it provides, in its own
+ * schema, storemon_report_as_of() and storemon_report_rows(timestamptz,
+ * text).  Returns that schema, quoted, or NULL for storemon's own.
  */
-static bool
-is_coordinator(void)
+static char *
+report_source(void)
 {
-	spi_check(SPI_execute("SELECT 1 FROM pg_catalog.pg_extension "
-	                      "WHERE extname OPERATOR(pg_catalog.=) 'storemon_coordinator'",
-	                      true, 1),
-	          SPI_OK_SELECT, "looking for storemon_coordinator");
-	return SPI_processed == 1;
+	char *schema = NULL;
+
+	spi_check(SPI_execute("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+	                      "JOIN pg_catalog.pg_depend d ON d.classid = "
+	                      "'pg_catalog.pg_extension'::pg_catalog.regclass "
+	                      "  AND d.objid = e.oid "
+	                      "  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass "
+	                      "JOIN pg_catalog.pg_extension base ON base.oid = d.refobjid "
+	                      "  AND base.extname OPERATOR(pg_catalog.=) 'storemon' "
+	                      "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
+	                      "WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p "
+	                      "  WHERE p.pronamespace = e.extnamespace "
+	                      "    AND p.proname OPERATOR(pg_catalog.=) 'storemon_report_rows') "
+	                      "ORDER BY e.extname LIMIT 2",
+	                      true, 2),
+	          SPI_OK_SELECT, "looking for an extension that computes reports");
+	if (SPI_processed > 1)
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("storemon: more than one extension computes this database's reports"),
+		         errhint("Keep one extension that provides storemon_report_rows().")));
+	if (SPI_processed == 1)
+		schema = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	return schema;
 }
 
-/* The latest poll across all shards, fixed before any shard computes. */
+/* The source's as_of when none was asked for (the latest poll it holds). */
 static bool
-shards_default_as_of(TimestampTz *as_of)
+source_default_as_of(const char *source, TimestampTz *as_of)
 {
 	bool isnull;
 	Datum d;
 
-	spi_check(SPI_execute("SELECT storemon_coordinator.storemon_default_as_of()", true, 1),
-	          SPI_OK_SELECT, "finding the latest poll on the shards");
+	spi_check(SPI_execute(psprintf("SELECT %s.storemon_report_as_of()", source), true, 1),
+	          SPI_OK_SELECT, "finding the latest poll of the report's source");
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 		*as_of = DatumGetTimestampTz(d);
@@ -73,7 +94,7 @@ shards_default_as_of(TimestampTz *as_of)
 
 /* The report's as_of and rows, as the current user, into out. */
 static void
-compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
+compute_rows(const SmClaim *claim, const char *source, SmComputed *out)
 {
 	SPIExecuteOptions options = {0};
 	ParamListInfo params;
@@ -81,8 +102,9 @@ compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
 	const char *sql;
 
 	out->as_of = claim->as_of;
-	out->have_as_of = claim->as_of_given ||
-	                  (sharded ? shards_default_as_of(&out->as_of) : sm_default_as_of(&out->as_of));
+	out->have_as_of =
+	    claim->as_of_given || (source != NULL ? source_default_as_of(source, &out->as_of)
+	                                          : sm_default_as_of(&out->as_of));
 	out->rows = NULL;
 	if (!out->have_as_of)
 		return;
@@ -99,16 +121,17 @@ compute_rows(const SmClaim *claim, bool sharded, SmComputed *out)
 	options.read_only = true;
 	options.dest = dest;
 	/* One statement, so the rows come straight from the executor. */
-	sql = sharded ? "SELECT * FROM storemon_coordinator.report_rows($1, $2)"
-	              : psprintf("SELECT * FROM %s.storemon_compute($1, $2)",
-	                         quote_identifier(get_namespace_name(sm_extension_schema())));
+	sql = source != NULL ? psprintf("SELECT * FROM %s.storemon_report_rows($1, $2)", source)
+	                     : psprintf("SELECT * FROM %s.storemon_compute($1, $2)",
+	                                quote_identifier(get_namespace_name(sm_extension_schema())));
 	spi_check(SPI_execute_extended(sql, &options), SPI_OK_SELECT, "computing the report");
 	dest->rDestroy(dest);
 }
 
 /*
- * A shard restarted since this worker's PL/Proxy connection was made: the
- * first call through it fails this way, and PL/Proxy reconnects next time.
+ * A source's server restarted since this worker's connection to it was
+ * made (a shard, through PL/Proxy): the first call fails this way, and the
+ * connection is made anew the next time.
  */
 static bool
 lost_connection(const ErrorData *e)
@@ -117,9 +140,9 @@ lost_connection(const ErrorData *e)
 	       e->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN || e->sqlerrcode == ERRCODE_CRASH_SHUTDOWN;
 }
 
-/* compute_rows through the shards, again once if a shard connection was lost. */
+/* compute_rows through a source, again once if a connection of its was lost. */
 static void
-compute_sharded(const SmClaim *claim, SmComputed *out)
+compute_from_source(const SmClaim *claim, const char *source, SmComputed *out)
 {
 	MemoryContext context = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
@@ -131,7 +154,7 @@ compute_sharded(const SmClaim *claim, SmComputed *out)
 		MemoryContextSwitchTo(context);
 		PG_TRY();
 		{
-			compute_rows(claim, true, out);
+			compute_rows(claim, source, out);
 			ReleaseCurrentSubTransaction();
 			done = true;
 		}
@@ -145,9 +168,9 @@ compute_sharded(const SmClaim *claim, SmComputed *out)
 				PG_RE_THROW();
 			FlushErrorState();
 			RollbackAndReleaseCurrentSubTransaction();
-			ereport(LOG, (errmsg("storemon: computing the report again: a shard connection was "
+			ereport(LOG, (errmsg("storemon: computing the report again: a connection of %s was "
 			                     "lost (%s)",
-			                     e->message)));
+			                     source, e->message)));
 			FreeErrorData(e);
 		}
 		PG_END_TRY();
@@ -163,23 +186,23 @@ sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
 	Oid saved_user;
 	int saved_context;
 	SmCatalog cat;
-	bool sharded;
+	char *source;
 
 	if (!OidIsValid(role))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 		                errmsg("storemon: role \"%s\", which requested the report, no longer "
 		                       "exists",
 		                       claim->requested_by)));
-	sharded = is_coordinator();
+	source = report_source();
 	sm_catalog_lookup(&cat);
 	GetUserIdAndSecContext(&saved_user, &saved_context);
 	/* An error ends the transaction, which restores the worker's own identity. */
 	SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                 SECURITY_RESTRICTED_OPERATION);
 	sm_check_read_privileges(&cat, role, false);
-	if (sharded)
-		compute_sharded(claim, out);
+	if (source != NULL)
+		compute_from_source(claim, source, out);
 	else
-		compute_rows(claim, false, out);
+		compute_rows(claim, NULL, out);
 	SetUserIdAndSecContext(saved_user, saved_context);
 }

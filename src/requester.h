@@ -6,7 +6,9 @@
  * its grants and its row security.  So the worker computes it with the
  * requester's identity (as autovacuum runs an index's functions as the
  * table's owner, under a security-restricted operation) and stores the
- * rows as storemon afterwards (queue.h).
+ * rows as storemon afterwards (queue.h).  An extension that requires
+ * storemon may provide the rows instead (requester.c: storemon_coordinator
+ * computes them on its shards).
  */
 #ifndef SM_REQUESTER_H
 #define SM_REQUESTER_H

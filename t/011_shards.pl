@@ -138,7 +138,7 @@ is(wait_status($coord, $db, $after_restart, 60, 'Complete', 'Failed'), 'Complete
 	'the report after shard 0 restarted completes');
 is($coord->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'"),
 	$worker, 'computed by the worker whose connection the restart cut');
-ok($coord->log_contains(qr/computing the report again: a shard connection was lost/, $offset),
+ok($coord->log_contains(qr/computing the report again: a connection of storemon_coordinator was lost .*\[shard0\] REMOTE FATAL/, $offset),
 	'after one retry');
 
 # 4c. A reporting role that is not superuser, with the README's grants on the coordinator.
