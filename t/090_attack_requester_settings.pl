@@ -12,24 +12,16 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_settings', 'storemon.worker_idle_timeout' => '30s');
 my $db = 'shop';
-$node->safe_psql('postgres', q{
-	CREATE ROLE owner LOGIN;
-	CREATE ROLE reporter LOGIN;
-	CREATE ROLE reporter2 LOGIN;
-	CREATE DATABASE shop OWNER owner;
-});
-load_sample($node, $db);
+my $node = attack_node('attack_settings', $db, roles => [qw(owner reporter reporter2)], owner => 'owner',
+	conf => {'storemon.worker_idle_timeout' => '30s'});
+grant_reporting($node, $db, 'reporter', 'reporter2');
 
 # The superuser sets per-chain policies the way t/014 and the README do; the
 # owners table belongs to the database's owner, who decides who owns which store.
 $node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporter, reporter2;
-	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporter, reporter2;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter, reporter2;
-	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporter, reporter2;
 	CREATE TABLE public.store_owners (store_id text COLLATE "C", role name);
 	INSERT INTO public.store_owners
 		SELECT store_id, CASE WHEN n % 2 = 0 THEN 'reporter' ELSE 'reporter2' END

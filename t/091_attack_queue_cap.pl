@@ -11,17 +11,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_cap', 'storemon.max_queued_reports_per_role' => 3);
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE reporter LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
-$node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporter;
-	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporter;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter;
-	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporter;
-});
+my $node = attack_node('attack_cap', $db, roles => ['reporter'],
+	conf => {'storemon.max_queued_reports_per_role' => 3});
+grant_reporting($node, $db, 'reporter');
 
 # Keep the worker from taking requests meanwhile, so Queued stays Queued.
 my $locker = $node->background_psql($db);

@@ -13,16 +13,12 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_restore');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE reporter LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
+my $node = attack_node('attack_restore', $db, roles => ['reporter']);
+grant_reporting($node, $db, 'reporter');
 $node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporter;
-	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporter;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter;
-	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporter;
 	-- more stores, so that restoring the polls takes a moment (the sample's, renamed)
 	INSERT INTO storemon.store_status
 		SELECT s.store_id || '-' || g, s.timestamp_utc, s.status

@@ -12,9 +12,11 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
 my $node = storemon_node('attack_upgrade');
 my $db = 'shop';
+# UTF-8 whatever the cluster's encoding: the bytes below are invalid only there
 $node->safe_psql('postgres',
 	q{CREATE DATABASE shop ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
 $node->safe_psql($db, q{CREATE EXTENSION storemon VERSION '1.2'});

@@ -11,11 +11,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_rows');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE purger LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
+my $node = attack_node('attack_rows', $db, roles => ['purger']);
 $node->safe_psql($db, q{GRANT SELECT, DELETE ON storemon.reports, storemon.report_rows TO purger});
 
 my $id = $node->safe_psql($db, q{SELECT storemon.storemon_trigger_report('2023-01-25 18:00+00')});

@@ -16,10 +16,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_coordinator_schema');
 my $db = 'coord';
-$node->safe_psql('postgres', q{CREATE ROLE owner LOGIN; CREATE DATABASE coord OWNER owner});
+my $node = attack_node('attack_coordinator_schema', $db, roles => ['owner'], owner => 'owner', bare => 1);
 $node->safe_psql($db, q{SET ROLE owner; CREATE SCHEMA storemon_coordinator});
 
 my ($rc, $out, $err) = $node->psql($db, 'CREATE EXTENSION storemon_coordinator CASCADE');

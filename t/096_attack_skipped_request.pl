@@ -12,11 +12,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_skipped', 'storemon.worker_idle_timeout' => '1s');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE purger LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
+my $node = attack_node('attack_skipped', $db, roles => ['purger'], conf => {'storemon.worker_idle_timeout' => '1s'});
 $node->safe_psql($db, q{GRANT SELECT, DELETE ON storemon.reports, storemon.report_rows TO purger});
 
 my $locker = $node->background_psql($db);

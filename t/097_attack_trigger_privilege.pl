@@ -12,11 +12,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_trigger');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE granted LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
+my $node = attack_node('attack_trigger', $db, roles => ['granted']);
 $node->safe_psql($db, q{
 	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO granted;
 	GRANT ALL ON storemon.reports, storemon.report_rows TO granted;

@@ -13,17 +13,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_role_settings');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE tenant LOGIN; CREATE DATABASE shop});
-load_sample($node, $db);
+my $node = attack_node('attack_role_settings', $db, roles => ['tenant']);
+grant_reporting($node, $db, 'tenant');
 my $as_of = '2023-01-25 18:00:00+00';
 $node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO tenant;
-	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO tenant;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO tenant;
-	GRANT SELECT ON storemon.reports, storemon.report_rows TO tenant;
 	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
 	CREATE POLICY by_prefix ON storemon.store_status FOR SELECT
 		USING (store_id LIKE current_setting('app.prefix', true) || '%');

@@ -13,11 +13,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use StoremonNode;
+use AttackNode;
 
-my $node = storemon_node('attack_dbguard');
 my $db = 'shop';
-$node->safe_psql('postgres', q{CREATE ROLE owner LOGIN NOCREATEDB; CREATE DATABASE shop OWNER owner});
-load_sample($node, $db);
+# owner: a login role without CREATEDB
+my $node = attack_node('attack_dbguard', $db, roles => ['owner'], owner => 'owner');
 
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
