@@ -9,17 +9,18 @@
 --------------------------------------------------------------------------
 
 -- 1.2 kept a mode cut in the middle of a character in an error text, which
--- no restore accepts: such texts are kept with their bytes escaped.
+-- no restore accepts: such texts are kept with their bytes escaped.  The
+-- raw bytes come from textsend, which (unlike convert_to) does not check them.
 DO $$
 DECLARE
     r record;
 BEGIN
     FOR r IN SELECT id, error FROM storemon.reports WHERE error IS NOT NULL LOOP
         BEGIN
-            PERFORM pg_catalog.convert_from(pg_catalog.convert_to(r.error, 'UTF8'), 'UTF8');
+            PERFORM pg_catalog.convert_from(pg_catalog.textsend(r.error), 'UTF8');
         EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
             UPDATE storemon.reports
-            SET error = pg_catalog.encode(pg_catalog.convert_to(r.error, 'UTF8'), 'escape')
+            SET error = pg_catalog.encode(pg_catalog.textsend(r.error), 'escape')
             WHERE id = r.id;
         END;
     END LOOP;
@@ -120,3 +121,37 @@ $$;
 COMMENT ON COLUMN storemon.reports.worker_pid IS 'Unused since 1.3 (NULL): the worker computing a report is known in shared memory.';
 COMMENT ON COLUMN storemon.reports.worker_started IS 'Unused since 1.3 (NULL): see worker_pid.';
 UPDATE storemon.reports SET worker_pid = NULL, worker_started = NULL WHERE worker_pid IS NOT NULL;
+
+-- The requesting role by oid, which a rename keeps: set by guard_request
+-- for every role but a superuser (whose requests, and restored ones, are
+-- served by the name in requested_by).
+ALTER TABLE storemon.reports ADD COLUMN requested_by_role oid;
+COMMENT ON COLUMN storemon.reports.requested_by_role IS 'The requesting role''s oid (since 1.3; NULL for a superuser''s request: then requested_by names it).';
+
+-- A dump carries finished reports only: a request still Queued or Running
+-- would be computed while its restore has written the queue but not yet
+-- the polls or the grants (each table is restored in turn).
+SELECT pg_catalog.pg_extension_config_dump('storemon.reports',
+    'WHERE status OPERATOR(pg_catalog.=) ANY (''{Complete,Failed}''::pg_catalog.text[])');
+
+-- A Complete report's rows go with their report only: a role that may
+-- delete rows (to purge) cannot delete some of a report that stays, nor
+-- empty either table past the cascade.
+CREATE FUNCTION storemon_internal.guard_report_rows_delete()
+RETURNS trigger AS 'MODULE_PATHNAME', 'storemon_guard_report_rows_delete' LANGUAGE C;
+COMMENT ON FUNCTION storemon_internal.guard_report_rows_delete() IS
+'Trigger: report rows are deleted with their report (storemon_purge_reports), not on their own; TRUNCATE of the queue''s tables is a superuser''s.';
+CREATE TRIGGER report_rows_delete_guard AFTER DELETE ON storemon.report_rows
+    REFERENCING OLD TABLE AS deleted_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION storemon_internal.guard_report_rows_delete();
+COMMENT ON TRIGGER report_rows_delete_guard ON storemon.report_rows IS
+'Rows are deleted with their report only.';
+CREATE TRIGGER report_rows_truncate_guard BEFORE TRUNCATE ON storemon.report_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION storemon_internal.guard_report_rows_delete();
+COMMENT ON TRIGGER report_rows_truncate_guard ON storemon.report_rows IS
+'TRUNCATE is a superuser''s.';
+CREATE TRIGGER reports_truncate_guard BEFORE TRUNCATE ON storemon.reports
+    FOR EACH STATEMENT EXECUTE FUNCTION storemon_internal.guard_report_rows_delete();
+COMMENT ON TRIGGER reports_truncate_guard ON storemon.reports IS
+'TRUNCATE is a superuser''s: it would leave the rows of the reports it empties.';
+REVOKE ALL ON FUNCTION storemon_internal.guard_report_rows_delete() FROM PUBLIC;

@@ -6,6 +6,23 @@
 
 \echo Use "ALTER EXTENSION storemon_coordinator UPDATE TO '1.1'" to load this file. \quit
 
+-- The schema was created by CREATE EXTENSION only if it did not exist: a
+-- database owner who made it first owns it, could rename it and plant the
+-- names these functions call.  Refuse it (as storemon refuses its own).
+DO $$
+DECLARE
+    owner_name name;
+BEGIN
+    SELECT r.rolname INTO owner_name
+    FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) n.nspowner
+    WHERE n.nspname OPERATOR(pg_catalog.=) 'storemon_coordinator' AND NOT r.rolsuper;
+    IF owner_name IS NOT NULL THEN
+        RAISE EXCEPTION 'storemon: schema storemon_coordinator belongs to %, who is not a superuser', owner_name
+            USING HINT = 'storemon_coordinator must own its schema: drop the extension and that schema (or rename the schema), then CREATE EXTENSION storemon_coordinator.';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION storemon_coordinator.check_shards()
 RETURNS void
 LANGUAGE plpgsql STABLE
@@ -14,9 +31,11 @@ AS $$
 DECLARE
     unpinned text;
 BEGIN
+    -- exactly one options keyword, and that one pins search_path (libpq takes the last)
     SELECT string_agg('p' || s.shard, ', ' ORDER BY s.shard) INTO unpinned
     FROM storemon_coordinator.shards() s
-    WHERE s.connstr !~ '(^|\s)options=-csearch_path=(\s|$)';
+    WHERE s.connstr !~ '(^|\s)options=-csearch_path=(\s|$)'
+       OR (SELECT count(*) FROM regexp_matches(s.connstr, '(^|\s)options\s*=', 'g')) <> 1;
     IF unpinned IS NOT NULL THEN
         RAISE EXCEPTION 'storemon: the connection string of shard(s) % does not pin search_path', unpinned
             USING ERRCODE = 'invalid_authorization_specification',

@@ -12,7 +12,8 @@
  * report.  The block ends with the transaction.
  *
  * Only a role that may run the command gets this: the owner of the
- * database (or extension), or a role with CREATEDB copying a template.  A
+ * database (or extension), with CREATEDB to rename it, or a role with
+ * CREATEDB copying a template it owns or one marked a template.  A
  * role that could not run the command cannot use it to stop other
  * people's reports.  A report stopped this way is retried like any report
  * whose worker stopped.  One transaction may block several databases; all
@@ -134,7 +135,8 @@ copied_template(CreatedbStmt *stmt)
 		is_template = ((Form_pg_database)GETSTRUCT(tup))->datistemplate;
 		ReleaseSysCache(tup);
 	}
-	if (pg_database_ownercheck(dboid, GetUserId()) || (is_template && have_createdb_privilege()))
+	/* CREATE DATABASE takes CREATEDB, and a template the role owns or one marked so */
+	if (have_createdb_privilege() && (pg_database_ownercheck(dboid, GetUserId()) || is_template))
 		return dboid;
 	return InvalidOid;
 }
@@ -166,7 +168,8 @@ database_needed_alone(Node *stmt)
 		case T_DropdbStmt:
 			return owned_database(((DropdbStmt *)stmt)->dbname);
 		case T_RenameStmt:
-			if (((RenameStmt *)stmt)->renameType == OBJECT_DATABASE)
+			/* renaming a database takes CREATEDB too */
+			if (((RenameStmt *)stmt)->renameType == OBJECT_DATABASE && have_createdb_privilege())
 				return owned_database(((RenameStmt *)stmt)->subname);
 			return InvalidOid;
 		case T_CreatedbStmt:

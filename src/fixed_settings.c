@@ -114,6 +114,8 @@ sm_settings_after_connect(SmSettings *server)
 		{"statement_timeout", "0"},
 		{"lock_timeout", "0"},
 		{"idle_in_transaction_session_timeout", "0"},
+		/* triggers a role with TRIGGER on storemon's tables added do not fire as superuser */
+		{"session_replication_role", "replica"},
 #if PG_VERSION_NUM >= 170000
 		{"transaction_timeout", "0"},
 #endif

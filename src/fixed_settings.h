@@ -18,8 +18,10 @@ extern SmSettings *sm_settings_before_connect(void);
 
 /*
  * Undo every setting the connection took from pg_db_role_setting, then
- * fix search_path = pg_catalog, pg_temp, writable transactions and no
- * timeouts.  Says at DEBUG1 which settings it undid.
+ * fix search_path = pg_catalog, pg_temp, writable transactions, no
+ * timeouts, and session_replication_role = replica, so that no trigger
+ * fires but those a superuser enabled ALWAYS or REPLICA.  Says at DEBUG1
+ * which settings it undid.
  */
 extern void sm_settings_after_connect(SmSettings *server);
 

@@ -4,6 +4,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -15,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/queryenvironment.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -97,12 +99,12 @@ int64
 sm_queued_requests_of(Oid role)
 {
 	Oid reports = get_relname_relid("reports", sm_extension_schema());
-	Oid types[2] = {NAMEOID, TEXTOID};
-	Datum values[2] = {DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(role, false))),
-	                   status_datum(SM_REPORT_QUEUED)};
+	Oid types[2] = {OIDOID, TEXTOID};
+	Datum values[2] = {ObjectIdGetDatum(role), status_datum(SM_REPORT_QUEUED)};
 	Oid saved_user;
 	int saved_context;
 	int guc_level;
+	SPIPlanPtr plan;
 	bool isnull;
 	int64 n;
 
@@ -112,11 +114,19 @@ sm_queued_requests_of(Oid role)
 	                                                    SECURITY_RESTRICTED_OPERATION);
 	guc_level = sm_pin_search_path();
 	SPI_connect();
-	spi_check(SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s r "
-	                                         "WHERE r.requested_by OPERATOR(pg_catalog.=) $1 "
-	                                         "AND r.status OPERATOR(pg_catalog.=) $2",
-	                                         reports_table("reports")),
-	                                2, types, values, NULL, true, 1),
+	/*
+	 * A fresh snapshot after the rows this statement queued so far: it sees
+	 * them, and every request of the role committed before this session
+	 * got the lock, whatever the transaction's isolation.
+	 */
+	CommandCounterIncrement();
+	plan = SPI_prepare(psprintf("SELECT pg_catalog.count(*) FROM %s r "
+	                            "WHERE r.requested_by_role OPERATOR(pg_catalog.=) $1 "
+	                            "AND r.status OPERATOR(pg_catalog.=) $2",
+	                            reports_table("reports")),
+	                   2, types);
+	spi_check(SPI_execute_snapshot(plan, values, NULL, GetLatestSnapshot(), InvalidSnapshot, true,
+	                               false, 1),
 	          SPI_OK_SELECT, "counting queued reports");
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -147,11 +157,12 @@ sm_queue_recover(int max_attempts)
 	                   status_datum(SM_REPORT_FAILED)};
 	char *sql = psprintf(
 	    "UPDATE %s r SET "
-	    "  status = CASE WHEN r.attempts >= $1 THEN $5 ELSE $4 END, "
-	    "  error = CASE WHEN r.attempts >= $1 THEN pg_catalog.format('gave up after %%s "
-	    "attempt(s): the worker computing it stopped (crash, kill or server restart)', "
-	    "r.attempts) END, "
-	    "  finished_at = CASE WHEN r.attempts >= $1 THEN pg_catalog.clock_timestamp() END "
+	    "  status = CASE WHEN r.attempts OPERATOR(pg_catalog.>=) $1 THEN $5 ELSE $4 END, "
+	    "  error = CASE WHEN r.attempts OPERATOR(pg_catalog.>=) $1 THEN pg_catalog.format('gave "
+	    "up after %%s attempt(s): the worker computing it stopped (crash, kill or server "
+	    "restart)', r.attempts) END, "
+	    "  finished_at = CASE WHEN r.attempts OPERATOR(pg_catalog.>=) $1 "
+	    "    THEN pg_catalog.clock_timestamp() END "
 	    "WHERE r.status OPERATOR(pg_catalog.=) $3 AND r.id OPERATOR(pg_catalog.<>) ALL ($2)",
 	    reports_table("reports"));
 
@@ -160,18 +171,29 @@ sm_queue_recover(int max_attempts)
 	return SPI_processed;
 }
 
+/* Has reports the requester's oid (1.3), or does this library serve an older version? */
+static bool
+has_requester_oid(void)
+{
+	Oid reports = get_relname_relid("reports", sm_extension_schema());
+
+	return get_attnum(reports, "requested_by_role") != InvalidAttrNumber;
+}
+
 bool
 sm_queue_claim(SmClaim *claim, MemoryContext keep)
 {
 	Oid types[2] = {TEXTOID, TEXTOID};
 	Datum values[2] = {status_datum(SM_REPORT_RUNNING), status_datum(SM_REPORT_QUEUED)};
-	char *sql =
-	    psprintf("UPDATE %s r SET status = $1, started_at = pg_catalog.clock_timestamp(), "
-	             "  attempts = r.attempts + 1, error = NULL "
-	             "WHERE r.id = (SELECT q.id FROM %s q WHERE q.status OPERATOR(pg_catalog.=) $2 "
-	             "              ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
-	             "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts, r.requested_by",
-	             reports_table("reports"), reports_table("reports"));
+	char *sql = psprintf(
+	    "UPDATE %s r SET status = $1, started_at = pg_catalog.clock_timestamp(), "
+	    "  attempts = r.attempts OPERATOR(pg_catalog.+) 1, error = NULL "
+	    "WHERE r.id OPERATOR(pg_catalog.=) (SELECT q.id FROM %s q "
+	    "  WHERE q.status OPERATOR(pg_catalog.=) $2 "
+	    "  ORDER BY q.seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+	    "RETURNING r.id, r.requested_as_of, r.interpolation, r.attempts, r.requested_by, %s",
+	    reports_table("reports"), reports_table("reports"),
+	    has_requester_oid() ? "r.requested_by_role" : "NULL::pg_catalog.oid");
 	HeapTuple row;
 	TupleDesc desc;
 	bool isnull;
@@ -188,7 +210,24 @@ sm_queue_claim(SmClaim *claim, MemoryContext keep)
 	claim->interpolation = MemoryContextStrdup(keep, SPI_getvalue(row, desc, 3));
 	claim->attempts = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
 	claim->requested_by = MemoryContextStrdup(keep, SPI_getvalue(row, desc, 5));
+	claim->requested_by_role = DatumGetObjectId(SPI_getbinval(row, desc, 6, &isnull));
+	if (isnull)
+		claim->requested_by_role = InvalidOid;
 	return true;
+}
+
+bool
+sm_queue_waiting(void)
+{
+	Oid types[1] = {TEXTOID};
+	Datum values[1] = {status_datum(SM_REPORT_QUEUED)};
+
+	spi_check(SPI_execute_with_args(psprintf("SELECT 1 FROM %s q WHERE q.status "
+	                                         "OPERATOR(pg_catalog.=) $1 LIMIT 1",
+	                                         reports_table("reports")),
+	                                1, types, values, NULL, true, 1),
+	          SPI_OK_SELECT, "looking for locked requests");
+	return SPI_processed > 0;
 }
 
 /* Put the computed rows in a relation the next statement can read by name. */
@@ -232,7 +271,7 @@ sm_queue_complete(const SmClaim *claim, const TimestampTz *as_of, Tuplestorestat
 	spi_check(SPI_execute_with_args(
 	              psprintf("UPDATE %s SET status = $4, as_of = $2, "
 	                       "finished_at = pg_catalog.clock_timestamp(), stores_done = $3, "
-	                       "stores_total = $3 WHERE id = $1",
+	                       "stores_total = $3 WHERE id OPERATOR(pg_catalog.=) $1",
 	                       reports_table("reports")),
 	              4, types, values, nulls, false, 0),
 	          SPI_OK_UPDATE, "completing the report");
@@ -247,7 +286,7 @@ sm_queue_fail(const pg_uuid_t *id, const char *message)
 
 	spi_check(SPI_execute_with_args(psprintf("UPDATE %s SET status = $3, error = $2, "
 	                                         "finished_at = pg_catalog.clock_timestamp() "
-	                                         "WHERE id = $1",
+	                                         "WHERE id OPERATOR(pg_catalog.=) $1",
 	                                         reports_table("reports")),
 	                                3, types, values, NULL, false, 0),
 	          SPI_OK_UPDATE, "marking the report failed");

@@ -43,6 +43,7 @@ typedef struct SmClaim
 	char *interpolation; /* checked when queued since 1.3; parsed again when computed */
 	int attempts;
 	char *requested_by;
+	Oid requested_by_role; /* InvalidOid for requests queued before 1.3 */
 } SmClaim;
 
 /*
@@ -72,6 +73,12 @@ extern uint64 sm_queue_recover(int max_attempts);
  * report always has a worker.
  */
 extern bool sm_queue_claim(SmClaim *claim, MemoryContext keep);
+
+/*
+ * Is a request Queued that the claim skipped (another session holds its
+ * row locked, as a DELETE that may roll back does)?  Then it is not gone.
+ */
+extern bool sm_queue_waiting(void);
 
 /*
  * Store a claimed report's rows (computed by requester.h, store_id, then

@@ -4,6 +4,8 @@
  *   guard_request      BEFORE INSERT OR UPDATE ON reports, per row: a
  *                      request is only what its caller may say
  *   guard_report_rows  BEFORE INSERT OR UPDATE ON report_rows, per statement
+ *   guard_report_rows_delete  AFTER DELETE ON report_rows, BEFORE TRUNCATE
+ *                      on both: a report's rows go only with their report
  *   wake_workers       AFTER INSERT ON reports, per statement: the
  *                      database's workers wake when the transaction commits
  *
@@ -40,6 +42,7 @@
 PG_FUNCTION_INFO_V1(storemon_guard_request);
 PG_FUNCTION_INFO_V1(storemon_guard_report_rows);
 PG_FUNCTION_INFO_V1(storemon_wake_workers);
+PG_FUNCTION_INFO_V1(storemon_guard_report_rows_delete);
 
 static TriggerData *
 trigger_data(FunctionCallInfo fcinfo, const char *name, bool per_row)
@@ -114,6 +117,7 @@ guarded_request(Relation rel, HeapTuple tuple)
 	int mode = column(desc, "interpolation");
 	int as_of = column(desc, "requested_as_of");
 	int status = column(desc, "status");
+	int role = column(desc, "requested_by_role");
 
 	heap_deform_tuple(tuple, desc, values, nulls);
 	if (!superuser())
@@ -121,6 +125,9 @@ guarded_request(Relation rel, HeapTuple tuple)
 		for (int i = 0; i < desc->natts; i++)
 			if (i != mode && i != as_of && !TupleDescAttr(desc, i)->attisdropped)
 				values[i] = column_default(rel, i + 1, &nulls[i]);
+		/* the role itself, which its name (requested_by) may later not be */
+		values[role] = ObjectIdGetDatum(GetUserId());
+		nulls[role] = false;
 		check_fair_share();
 	}
 	if (!nulls[status] &&
@@ -156,6 +163,56 @@ storemon_guard_report_rows(PG_FUNCTION_ARGS)
 	if (!superuser())
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("storemon: report rows are written by storemon's worker only")));
+	return PointerGetDatum(NULL);
+}
+
+/* Did this DELETE take rows of a report that stays?  Asked as the table's owner. */
+static bool
+deleted_rows_of_a_report(TriggerData *trigger)
+{
+	Oid saved_user;
+	int saved_context;
+	int guc_level;
+	bool found;
+
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	SetUserIdAndSecContext(trigger->tg_relation->rd_rel->relowner,
+	                       saved_context | SECURITY_LOCAL_USERID_CHANGE |
+	                           SECURITY_RESTRICTED_OPERATION);
+	guc_level = sm_pin_search_path();
+	SPI_connect();
+	if (SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER ||
+	    SPI_execute("SELECT 1 FROM deleted_rows d WHERE EXISTS (SELECT 1 FROM storemon.reports r "
+	                "WHERE r.id OPERATOR(pg_catalog.=) d.report_id) LIMIT 1",
+	                true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "storemon: checking deleted report rows failed");
+	found = SPI_processed > 0;
+	SPI_finish();
+	sm_unpin_search_path(guc_level);
+	SetUserIdAndSecContext(saved_user, saved_context);
+	return found;
+}
+
+Datum
+storemon_guard_report_rows_delete(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigger = (TriggerData *)fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("storemon: guard_report_rows_delete() is a trigger function")));
+	if (superuser())
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigger->tg_event))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("storemon: TRUNCATE of storemon.%s is a superuser's",
+		                       RelationGetRelationName(trigger->tg_relation)),
+		                errhint("storemon_purge_reports() deletes old reports with their rows.")));
+	if (deleted_rows_of_a_report(trigger))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("storemon: the rows of a report are deleted with the report"),
+		         errhint("Delete the report (storemon_purge_reports()): its rows go with it.")));
 	return PointerGetDatum(NULL);
 }
 

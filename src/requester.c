@@ -13,7 +13,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -46,27 +48,33 @@ report_desc(void)
  * An extension that requires storemon may compute the rows of a report
  * itself (storemon_coordinator does, over shards): it provides, in its own
  * schema, storemon_report_as_of() and storemon_report_rows(timestamptz,
- * text).  Returns that schema, quoted, or NULL for storemon's own.
+ * text).  Returns that schema, quoted, or NULL for storemon's own.  Only a
+ * schema a superuser owns counts: no one else may plant functions there.
  */
 static char *
 report_source(void)
 {
 	char *schema = NULL;
 
-	spi_check(SPI_execute("SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
-	                      "JOIN pg_catalog.pg_depend d ON d.classid = "
-	                      "'pg_catalog.pg_extension'::pg_catalog.regclass "
-	                      "  AND d.objid = e.oid "
-	                      "  AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass "
-	                      "JOIN pg_catalog.pg_extension base ON base.oid = d.refobjid "
-	                      "  AND base.extname OPERATOR(pg_catalog.=) 'storemon' "
-	                      "JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace "
-	                      "WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p "
-	                      "  WHERE p.pronamespace = e.extnamespace "
-	                      "    AND p.proname OPERATOR(pg_catalog.=) 'storemon_report_rows') "
-	                      "ORDER BY e.extname LIMIT 2",
-	                      true, 2),
-	          SPI_OK_SELECT, "looking for an extension that computes reports");
+	/* every operator qualified: this runs as superuser under any search_path */
+	spi_check(
+	    SPI_execute(
+	        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e "
+	        "JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) "
+	        "    'pg_catalog.pg_extension'::pg_catalog.regclass "
+	        "  AND d.objid OPERATOR(pg_catalog.=) e.oid "
+	        "  AND d.refclassid OPERATOR(pg_catalog.=) "
+	        "'pg_catalog.pg_extension'::pg_catalog.regclass "
+	        "JOIN pg_catalog.pg_extension base ON base.oid OPERATOR(pg_catalog.=) d.refobjid "
+	        "  AND base.extname OPERATOR(pg_catalog.=) 'storemon' "
+	        "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace "
+	        "JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) n.nspowner AND o.rolsuper "
+	        "WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p "
+	        "  WHERE p.pronamespace OPERATOR(pg_catalog.=) e.extnamespace "
+	        "    AND p.proname OPERATOR(pg_catalog.=) 'storemon_report_rows') "
+	        "ORDER BY e.extname LIMIT 2",
+	        true, 2),
+	    SPI_OK_SELECT, "looking for an extension that computes reports");
 	if (SPI_processed > 1)
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -179,30 +187,92 @@ compute_from_source(const SmClaim *claim, const char *source, SmComputed *out)
 	}
 }
 
-void
-sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
+/* The requesting role: by its oid, which a rename keeps (by name for requests before 1.3). */
+static Oid
+requester_of(const SmClaim *claim)
 {
-	Oid role = get_role_oid(claim->requested_by, true);
-	Oid saved_user;
-	int saved_context;
-	SmCatalog cat;
-	char *source;
+	Oid role = claim->requested_by_role;
 
+	if (OidIsValid(role) && !SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(role)))
+		role = InvalidOid;
+	else if (!OidIsValid(role))
+		role = get_role_oid(claim->requested_by, true);
 	if (!OidIsValid(role))
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 		                errmsg("storemon: role \"%s\", which requested the report, no longer "
 		                       "exists",
 		                       claim->requested_by)));
+	return role;
+}
+
+/*
+ * The settings a session of role would have that its policies may read:
+ * custom ones (a dot in the name, such as app.tenant), from ALTER DATABASE,
+ * ALTER ROLE and ALTER ROLE ... IN DATABASE, in that order.  Read as the
+ * worker, applied as the role, inside the caller's GUC nest level.
+ */
+static void
+apply_role_settings(Oid role)
+{
+	Oid types[2] = {OIDOID, OIDOID};
+	Datum values[2] = {ObjectIdGetDatum(role), ObjectIdGetDatum(MyDatabaseId)};
+	List *settings = NIL;
+	ListCell *lc;
+
+	spi_check(
+	    SPI_execute_with_args(
+	        "SELECT c.setting FROM pg_catalog.pg_db_role_setting s, "
+	        "  pg_catalog.unnest(s.setconfig) WITH ORDINALITY AS c(setting, n) "
+	        "WHERE (s.setrole OPERATOR(pg_catalog.=) $1 OR s.setrole OPERATOR(pg_catalog.=) 0) "
+	        "  AND (s.setdatabase OPERATOR(pg_catalog.=) $2 "
+	        "       OR s.setdatabase OPERATOR(pg_catalog.=) 0) "
+	        "  AND NOT (s.setrole OPERATOR(pg_catalog.=) 0 "
+	        "           AND s.setdatabase OPERATOR(pg_catalog.=) 0) "
+	        "ORDER BY s.setrole OPERATOR(pg_catalog.<>) 0, "
+	        "  s.setdatabase OPERATOR(pg_catalog.<>) 0, c.n",
+	        2, types, values, NULL, true, 0),
+	    SPI_OK_SELECT, "reading the requester's settings");
+	for (uint64 i = 0; i < SPI_processed; i++)
+		settings = lappend(settings, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	foreach (lc, settings)
+	{
+		char *name;
+		char *value;
+
+		ParseLongOption(lfirst(lc), &name, &value);
+		if (value != NULL && strchr(name, '.') != NULL && strncmp(name, "storemon.", 9) != 0)
+			(void)set_config_option(name, value, superuser() ? PGC_SUSET : PGC_USERSET,
+			                        PGC_S_SESSION, GUC_ACTION_SET, true, WARNING, false);
+	}
+}
+
+void
+sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
+{
+	Oid role = requester_of(claim);
+	Oid saved_user;
+	int saved_context;
+	int guc_level;
+	SmCatalog cat;
+	char *source;
+
 	source = report_source();
 	sm_catalog_lookup(&cat);
+	/*
+	 * Whatever the requester's code (a policy, a function it calls) sets
+	 * ends with this nest level: the worker's own statements never run
+	 * under it.  An error ends the transaction, which restores both.
+	 */
+	guc_level = NewGUCNestLevel();
 	GetUserIdAndSecContext(&saved_user, &saved_context);
-	/* An error ends the transaction, which restores the worker's own identity. */
 	SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                 SECURITY_RESTRICTED_OPERATION);
+	apply_role_settings(role);
 	sm_check_read_privileges(&cat, role, false);
 	if (source != NULL)
 		compute_from_source(claim, source, out);
 	else
 		compute_rows(claim, NULL, out);
 	SetUserIdAndSecContext(saved_user, saved_context);
+	AtEOXact_GUC(false, guc_level);
 }

@@ -25,6 +25,7 @@ int sm_naptime_ms = 5000;
 int sm_worker_idle_timeout_ms = 10000;
 int sm_max_databases = 1024;
 int sm_max_queued_reports_per_role = 20;
+int sm_report_timeout_ms = 3600 * 1000;
 
 void _PG_init(void);
 
@@ -60,6 +61,11 @@ define_settings(void)
 	    "A request beyond them is refused, so that one role cannot delay every other role's "
 	    "reports or fill the disk with report rows.  Superusers are not counted.",
 	    &sm_max_queued_reports_per_role, 20, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.report_timeout", "How long the worker may compute one report before it stops it.",
+	    "The report is then Failed, saying so.  0 is no limit.  A requester's row security "
+	    "policies run while its report is computed, and could otherwise hold the queue.",
+	    &sm_report_timeout_ms, 3600 * 1000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "storemon.parallel_workers", "Parallel workers for one report.",
 	    "0 computes a report in one process.  N splits the stores into N + 1 ranges "

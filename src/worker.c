@@ -29,6 +29,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -36,6 +37,7 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -115,15 +117,42 @@ log_failure(void)
 	return stored;
 }
 
+/*
+ * storemon.report_timeout: a report computed for longer is stopped (its
+ * requester's policies could otherwise hold its database's queue).
+ */
+static TimeoutId report_timeout_id;
+static volatile sig_atomic_t report_timed_out = false;
+
+static void
+report_timeout_handler(void)
+{
+	report_timed_out = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+static void
+stop_report_timeout(void)
+{
+	if (sm_report_timeout_ms > 0)
+		disable_timeout(report_timeout_id, false);
+}
+
 /* Compute the report as its requester, then store it as storemon. */
 static void
 compute_and_store(const SmClaim *claim)
 {
 	SmComputed computed;
 
+	report_timed_out = false;
+	if (sm_report_timeout_ms > 0)
+		enable_timeout_after(report_timeout_id, sm_report_timeout_ms);
 	sm_progress_hook = report_progress;
 	sm_compute_as_requester(claim, &computed);
 	sm_progress_hook = NULL;
+	stop_report_timeout();
 	sm_queue_complete(claim, computed.have_as_of ? &computed.as_of : NULL, computed.rows,
 	                  computed.desc);
 }
@@ -155,9 +184,14 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 		char *message;
 
 		HOLD_INTERRUPTS();
+		stop_report_timeout();
 		sm_progress_hook = NULL;
 		MemoryContextSwitchTo(worker_context);
 		message = log_failure();
+		if (report_timed_out)
+			message = psprintf("storemon: the report was stopped after storemon.report_timeout "
+			                   "(%d s)",
+			                   sm_report_timeout_ms / 1000);
 		AbortOutOfAnyTransaction(); /* and any subtransaction it was in */
 		begin_work("storemon: recording a failed report", false);
 		sm_queue_fail(&claim->id, message);
@@ -165,6 +199,8 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();
+	/* session-level advisory locks the requester's code may have taken */
+	LockReleaseSession(USER_LOCKMETHOD);
 	sm_slot_done(my_slot);
 	current_claim = NULL;
 	MemoryContextSwitchTo(worker_context);
@@ -174,6 +210,7 @@ typedef enum ServeResult
 {
 	SERVE_NO_EXTENSION, /* storemon is not installed in this database */
 	SERVE_IDLE,         /* nothing was queued */
+	SERVE_WAITING,      /* requests are Queued, but locked by another session (stay) */
 	SERVE_WORKED        /* at least one request was computed */
 } ServeResult;
 
@@ -188,6 +225,7 @@ serve_queue(MemoryContext worker_context)
 		SmClaim claim;
 		bool present;
 		bool claimed = false;
+		bool locked_out = false;
 
 		CHECK_FOR_INTERRUPTS();
 		begin_work("storemon: looking for queued reports", false);
@@ -203,6 +241,8 @@ serve_queue(MemoryContext worker_context)
 				                     "stopped worker were requeued or failed",
 				                     recovered)));
 			claimed = sm_queue_claim(&claim, worker_context);
+			/* a committed request another session holds locked: wait for it */
+			locked_out = !claimed && sm_queue_waiting();
 		}
 		if (claimed)
 			sm_slot_computing(my_slot, &claim.id); /* before the claim commits (queue.h) */
@@ -211,7 +251,7 @@ serve_queue(MemoryContext worker_context)
 		if (!present)
 			return SERVE_NO_EXTENSION;
 		if (!claimed)
-			return result;
+			return locked_out ? SERVE_WAITING : result;
 		compute_claimed(&claim, worker_context);
 		MemoryContextReset(worker_context);
 		result = SERVE_WORKED;
@@ -307,6 +347,7 @@ storemon_db_worker_main(Datum arg)
 	server_settings = sm_settings_before_connect();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	sm_settings_after_connect(server_settings);
+	report_timeout_id = RegisterTimeout(USER_TIMEOUT, report_timeout_handler);
 	pgstat_report_appname("storemon worker");
 	attach_slot(DatumGetInt32(arg));
 
@@ -323,7 +364,7 @@ storemon_db_worker_main(Datum arg)
 		ResetLatch(MyLatch);
 		take_pending();
 		served = serve_queue(worker_context);
-		if (served == SERVE_WORKED)
+		if (served == SERVE_WORKED || served == SERVE_WAITING)
 			last_work = GetCurrentTimestamp();
 		idle_ms = TimestampDifferenceMilliseconds(last_work, GetCurrentTimestamp());
 		if (served == SERVE_NO_EXTENSION ||

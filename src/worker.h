@@ -14,6 +14,7 @@ extern int sm_max_attempts;
 extern int sm_naptime_ms;
 extern int sm_worker_idle_timeout_ms;
 extern int sm_max_queued_reports_per_role;
+extern int sm_report_timeout_ms;
 
 /* From _PG_init: the launcher, a static background worker. */
 extern void sm_launcher_register(void);
