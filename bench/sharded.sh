@@ -15,7 +15,7 @@ sharded() {
 	for i in $(seq 0 $((n - 1))); do
 		createdb "${coord}_s$i"
 		q -d "${coord}_s$i" -c "CREATE EXTENSION storemon" -f bench/timing.sql >/dev/null
-		parts+="${parts:+, }p$i 'dbname=${coord}_s$i host=$PGHOST port=$PGPORT'"
+		parts+="${parts:+, }p$i 'dbname=${coord}_s$i host=$PGHOST port=$PGPORT options=-csearch_path='"
 	done
 	createdb "$coord"
 	q -d "$coord" -c "CREATE EXTENSION storemon" -c "ALTER DATABASE $coord SET search_path = \"\$user\", public, storemon" \
