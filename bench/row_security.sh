@@ -7,7 +7,7 @@
 #      an owners table (primary key, ANALYZEd) that maps every store to one
 #      of ten chains; the role's chain is 10 % of the stores
 #   i) c with an index on the owners table's (role, store_id) as well: the
-#      policy's subquery runs once per query of a hundred stores, so without
+#      policy's subquery runs once per query of a thousand stores, so without
 #      it each such query scans the whole owners table (twice)
 # alternating, BENCH_REPS times, in one session (SET ROLE), after one
 # untimed run of each; medians and b/a, c/a, i/a.  Checked first: b's

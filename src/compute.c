@@ -115,7 +115,7 @@ typedef struct ComputeState
 } ComputeState;
 
 /* Stores whose polls one query under row security reads (row_security.h). */
-#define POLL_BATCH 100
+#define POLL_BATCH 1000
 
 /*
  * The polls a store needs, newest first: back from as_of to its last one

@@ -15,6 +15,7 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/rls.h"
 #include "utils/timestamp.h"
@@ -127,7 +128,11 @@ plan_of(SPIPlanPtr *plan, const char *sql, int nargs)
 	{
 		int guc_level = sm_pin_search_path();
 
-		*plan = SPI_prepare(sql, nargs, types);
+		/*
+		 * A plan for the ids at hand each time: a generic one cannot know
+		 * how many there are, and may scan the table instead of each store.
+		 */
+		*plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_CUSTOM_PLAN);
 		if (*plan == NULL)
 			elog(ERROR, "storemon: preparing a read under row security failed: %s",
 			     SPI_result_code_string(SPI_result));
@@ -144,6 +149,7 @@ sm_policy_stream_open(SmPolicyReads *r, SmPolicyTable table, text **ids, int nid
 	SmPolicyStream *s = palloc0(sizeof(SmPolicyStream));
 	Datum values[3] = {(Datum)0, TimestampTzGetDatum(as_of), TimestampTzGetDatum(since)};
 	SPIPlanPtr plan;
+	int guc_level;
 
 	if (nids > 0)
 	{
@@ -153,7 +159,15 @@ sm_policy_stream_open(SmPolicyReads *r, SmPolicyTable table, text **ids, int nid
 	}
 	else
 		plan = plan_of(&r->every_store[table], every_store_sql[table], 0);
+	/*
+	 * Without JIT: these plans are costed high (a policy's subquery for
+	 * every store) but run in milliseconds, less than compiling them takes.
+	 */
+	guc_level = NewGUCNestLevel();
+	(void)set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+	                        false);
 	s->portal = SPI_cursor_open(NULL, plan, values, NULL, true);
+	AtEOXact_GUC(true, guc_level);
 	MemoryContextSwitchTo(caller);
 	s->polls = table == SM_POLICY_POLLS;
 	initStringInfo(&s->last_store);
