@@ -33,6 +33,7 @@
 #include "utils/acl.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "dbguard.h"
 #include "registry.h"
 
@@ -92,7 +93,9 @@ owned_database(const char *name)
 {
 	Oid dboid = get_database_oid(name, true);
 
-	return OidIsValid(dboid) && pg_database_ownercheck(dboid, GetUserId()) ? dboid : InvalidOid;
+	return OidIsValid(dboid) && object_ownercheck(DatabaseRelationId, dboid, GetUserId())
+	           ? dboid
+	           : InvalidOid;
 }
 
 /* CREATE DATABASE copies its template: the one named, or template1. */
@@ -121,7 +124,8 @@ copied_template(CreatedbStmt *stmt)
 		is_template = ((Form_pg_database)GETSTRUCT(tup))->datistemplate;
 		ReleaseSysCache(tup);
 	}
-	if (pg_database_ownercheck(dboid, GetUserId()) || (is_template && have_createdb_privilege()))
+	if (object_ownercheck(DatabaseRelationId, dboid, GetUserId()) ||
+	    (is_template && have_createdb_privilege()))
 		return dboid;
 	return InvalidOid;
 }
@@ -136,7 +140,7 @@ dropped_extension(DropStmt *stmt)
 	if (stmt->removeType != OBJECT_EXTENSION)
 		return InvalidOid;
 	ext = get_extension_oid("storemon", true);
-	if (!OidIsValid(ext) || !pg_extension_ownercheck(ext, GetUserId()))
+	if (!OidIsValid(ext) || !object_ownercheck(ExtensionRelationId, ext, GetUserId()))
 		return InvalidOid;
 	foreach (lc, stmt->objects)
 		if (strcmp(strVal(lfirst(lc)), "storemon") == 0)
