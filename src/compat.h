@@ -14,10 +14,15 @@
 #define SM_COMPAT_H
 
 #include "access/genam.h"
+#include "access/htup_details.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_database.h"
 #include "catalog/pg_extension.h"
+#include "commands/dbcommands.h"
+#include "miscadmin.h"
 #include "parser/scansup.h"
 #include "utils/acl.h"
+#include "utils/syscache.h"
 
 /*
  * 16, commit afbfc02983f8 ("Refactor ownercheck functions"): one
@@ -56,5 +61,29 @@ object_ownercheck(Oid classid, Oid objectid, Oid roleid)
 #if PG_VERSION_NUM < 170000
 #define scanner_isspace(ch) (scanner_isspace(ch) || (ch) == '\v')
 #endif
+
+/*
+ * have_createdb_privilege() is callable from a module only in later minor
+ * releases: 15.20, 17.12 and 18.6 export it, 15.18 (Debian 12's point
+ * release without its updates) does not, and storemon then fails to load
+ * ("undefined symbol").  So storemon asks the same question itself, on
+ * every version: a superuser, or a role with CREATEDB.
+ */
+static inline bool
+sm_have_createdb_privilege(void)
+{
+	HeapTuple role;
+	bool createdb;
+
+	if (superuser())
+		return true;
+	role = SearchSysCache1(AUTHOID, ObjectIdGetDatum(GetUserId()));
+	if (!HeapTupleIsValid(role))
+		return false;
+	createdb = ((Form_pg_authid)GETSTRUCT(role))->rolcreatedb;
+	ReleaseSysCache(role);
+	return createdb;
+}
+#define have_createdb_privilege() sm_have_createdb_privilege()
 
 #endif /* SM_COMPAT_H */
