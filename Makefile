@@ -5,7 +5,7 @@
 #   make demo       throwaway cluster, sample data, a report by the worker, CSV
 #   make test       C unit tests (plain, sanitized), libFuzzer, then the TAP tests
 #                   t/*.pl on throwaway clusters (pg_regress, pgTAP, faults, hostile roles)
-#   make test-versions  the same on PostgreSQL 17 and 18, in Debian chroots (root)
+#   make test-versions  the same on PostgreSQL 17, 18 and Debian 12's own 15, in Debian chroots (root)
 #   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
 #
 # demo, test and bench install the Debian packages they need first.
@@ -54,7 +54,7 @@ install-loader-link:
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps demo test test-versions install-loader-link bench unit unit-sanitized fuzz format prove_installcheck
+.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck
 
 # TAP tests (t/*.pl), each on clusters of its own, as PostgreSQL's modules
 # run them (PostgreSQL::Test::Cluster).  Needs storemon installed first.
@@ -96,6 +96,10 @@ test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
 fuzz: test/fuzz/fuzz_core
 test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
 	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+
+# The server this tree builds for (scripts/test prints it).
+pg-version:
+	@$(PG_CONFIG) --version
 
 format:
 	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c
