@@ -15,7 +15,10 @@
  * database (or extension), or a role with CREATEDB copying a template.  A
  * role that could not run the command cannot use it to stop other
  * people's reports.  A report stopped this way is retried like any report
- * whose worker stopped.
+ * whose worker stopped.  One transaction may block several databases; all
+ * are released when it ends.
+ *
+ * The same hook wakes the queue after COMMIT PREPARED.
  */
 #include "postgres.h"
 
@@ -31,6 +34,7 @@
 #include "storage/lwlock.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "compat.h"
@@ -38,26 +42,32 @@
 #include "registry.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
-static Oid blocked_db = InvalidOid; /* blocked by this backend until its transaction ends */
+/* Databases this backend blocked, until its transaction ends (TopMemoryContext). */
+static List *blocked_dbs = NIL;
 static bool callback_registered = false;
 
 static void
 unblock_at_end(XactEvent event, void *arg)
 {
-	SmDatabase *db;
+	ListCell *lc;
 
-	if (!OidIsValid(blocked_db) ||
-	    (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+	if (blocked_dbs == NIL ||
+	    (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
 	     event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT))
 		return;
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	db = sm_database_entry(blocked_db, false);
-	if (db != NULL && db->blocker == MyProcPid)
-		db->blocker = 0;
+	foreach (lc, blocked_dbs)
+	{
+		SmDatabase *db = sm_database_entry(lfirst_oid(lc), false);
+
+		if (db != NULL && db->blocker == MyProcPid)
+			db->blocker = 0;
+	}
 	if (sm_shared->launcher_latch != NULL)
 		SetLatch(sm_shared->launcher_latch);
 	LWLockRelease(sm_shared->lock);
-	blocked_db = InvalidOid;
+	list_free(blocked_dbs);
+	blocked_dbs = NIL;
 }
 
 /* Block dboid for this transaction and ask its workers to leave. */
@@ -75,8 +85,11 @@ block_database(Oid dboid)
 	db = sm_database_entry(dboid, true);
 	if (db != NULL)
 	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 		db->blocker = MyProcPid;
-		blocked_db = dboid;
+		blocked_dbs = list_append_unique_oid(blocked_dbs, dboid);
+		MemoryContextSwitchTo(old);
 	}
 	for (int i = 0; i < SM_MAX_WORKERS; i++)
 	{
@@ -169,6 +182,25 @@ database_needed_alone(Node *stmt)
 	}
 }
 
+/*
+ * COMMIT PREPARED commits a transaction that may have queued a request,
+ * whose own commit-time wake (queue_triggers.c) never ran: wake this
+ * database, where a prepared transaction must be committed.
+ */
+static bool
+commits_prepared(Node *stmt)
+{
+	return IsA(stmt, TransactionStmt) &&
+	       ((TransactionStmt *)stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+}
+
+static void
+wake_for_prepared(void)
+{
+	if (OidIsValid(get_extension_oid("storemon", true)))
+		(void)sm_registry_wake(MyDatabaseId, true);
+}
+
 static void
 guard_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
               ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *queryEnv,
@@ -183,6 +215,8 @@ guard_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest,
 		                        qc);
+	if (commits_prepared(pstmt->utilityStmt))
+		wake_for_prepared();
 }
 
 void
