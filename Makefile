@@ -1,10 +1,11 @@
 # storemon — PGXS build plus the project's own commands.
 #
-#   make            build the extension (needs postgresql-server-dev-15)
+#   make            build the extension (needs postgresql-server-dev-15, or -17, -18)
 #   make install    install it into the server's directories
 #   make demo       throwaway cluster, sample data, a report by the worker, CSV
 #   make test       C unit tests (plain, sanitized), libFuzzer, then the TAP tests
 #                   t/*.pl on throwaway clusters (pg_regress, pgTAP, faults, hostile roles)
+#   make test-versions  the same on PostgreSQL 17, 18 and Debian 12's own 15, in Debian chroots (root)
 #   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
 #
 # demo, test and bench install the Debian packages they need first.
@@ -20,7 +21,7 @@ OBJS = \
 	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
 	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
-# The loader client (libpq), installed beside psql.
+# The loader client (libpq), installed beside psql (on Debian also linked from /usr/bin).
 SCRIPTS_built = storemon-load
 EXTRA_CLEAN = storemon-load
 PG_CPPFLAGS = -Isrc
@@ -30,16 +31,30 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 REGRESS = spec_example edges loader
 REGRESS_OPTS = --inputdir=.
 
-PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+# Debian's 15 first (Debian 12), else the one server-dev package there is (13: 17).
+PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config /usr/lib/postgresql/*/bin/pg_config) pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 endif
 
+# Debian puts no server bindir on PATH: its psql, pg_dump ... are links in
+# /usr/bin to postgresql-common's pg_wrapper, which runs the program of that
+# name from /usr/lib/postgresql/<version>/bin.  Installed there, storemon-load
+# gets the same link (unless something else holds the name).
+PG_WRAPPER_LINK = ../share/postgresql-common/pg_wrapper
+install: install-loader-link
+install-loader-link:
+	@if [ -z "$(DESTDIR)" ] && [ -x /usr/share/postgresql-common/pg_wrapper ] && \
+	    expr "$(bindir)" : '/usr/lib/postgresql/[0-9]*/bin$$' >/dev/null && \
+	    { [ ! -e /usr/bin/storemon-load ] || [ "$$(readlink /usr/bin/storemon-load)" = $(PG_WRAPPER_LINK) ]; }; then \
+		ln -sfn $(PG_WRAPPER_LINK) /usr/bin/storemon-load; \
+	fi
+
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps demo test bench unit unit-sanitized fuzz format prove_installcheck
+.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck
 
 # TAP tests (t/*.pl), each on clusters of its own, as PostgreSQL's modules
 # run them (PostgreSQL::Test::Cluster).  Needs storemon installed first.
@@ -58,6 +73,9 @@ demo: deps
 
 test: deps
 	scripts/test
+
+test-versions: deps
+	scripts/test-versions
 
 bench: deps
 	bench/run
@@ -78,6 +96,10 @@ test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
 fuzz: test/fuzz/fuzz_core
 test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
 	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+
+# The server this tree builds for (scripts/test prints it).
+pg-version:
+	@$(PG_CONFIG) --version
 
 format:
 	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c

@@ -109,7 +109,11 @@ SELECT * FROM storemon_data_quality('2023-01-23 15:45:00+00');
 SELECT * FROM storemon_compute(NULL, 'linear');
 SELECT * FROM storemon_compute(NULL, NULL);
 SELECT * FROM storemon_compute('infinity');
+-- PostgreSQL's own refusal, without its hint (the setting is "datestyle"
+-- in it before 18, "DateStyle" from 18 on).
+\set VERBOSITY terse
 SELECT * FROM storemon_compute('2023-13-45');
+\set VERBOSITY default
 
 -- as_of at the ends of PostgreSQL's range: refused with the range, never a crash.
 SELECT * FROM storemon_compute('294276-12-25 UTC');
@@ -132,7 +136,11 @@ SELECT * FROM storemon_compute(NULL, repeat('x', 100000));
 DROP EXTENSION storemon;
 CREATE EXTENSION storemon SCHEMA public;
 CREATE SCHEMA storemon;
+-- The refusal and its hint, without the context (18 adds the script's
+-- DO block, file and line to it).
+\set SHOW_CONTEXT never
 CREATE EXTENSION storemon;
+\set SHOW_CONTEXT errors
 DROP SCHEMA storemon;
 CREATE EXTENSION storemon;
 SET search_path = public, storemon;

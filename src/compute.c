@@ -51,6 +51,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "compute.h"
 #include "page_visibility.h"
 #include "row_security.h"
@@ -238,7 +239,7 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot
 		     errmsg("storemon: index \"%s\" has %d columns, expected %d",
 		            RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts, ncolumns),
 		     errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
-	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
+	s->scan = index_beginscan(s->heap, s->index, snapshot, NULL, nkeys, 0);
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
 	s->heap_am = s->heap->rd_rel->relam == HEAP_TABLE_AM_OID;

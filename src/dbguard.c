@@ -38,6 +38,7 @@
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "dbguard.h"
 #include "registry.h"
 
@@ -106,7 +107,9 @@ owned_database(const char *name)
 {
 	Oid dboid = get_database_oid(name, true);
 
-	return OidIsValid(dboid) && pg_database_ownercheck(dboid, GetUserId()) ? dboid : InvalidOid;
+	return OidIsValid(dboid) && object_ownercheck(DatabaseRelationId, dboid, GetUserId())
+	           ? dboid
+	           : InvalidOid;
 }
 
 /* CREATE DATABASE copies its template: the one named, or template1. */
@@ -136,7 +139,8 @@ copied_template(CreatedbStmt *stmt)
 		ReleaseSysCache(tup);
 	}
 	/* CREATE DATABASE takes CREATEDB, and a template the role owns or one marked so */
-	if (have_createdb_privilege() && (pg_database_ownercheck(dboid, GetUserId()) || is_template))
+	if (have_createdb_privilege() &&
+	    (object_ownercheck(DatabaseRelationId, dboid, GetUserId()) || is_template))
 		return dboid;
 	return InvalidOid;
 }
@@ -151,7 +155,7 @@ dropped_extension(DropStmt *stmt)
 	if (stmt->removeType != OBJECT_EXTENSION)
 		return InvalidOid;
 	ext = get_extension_oid("storemon", true);
-	if (!OidIsValid(ext) || !pg_extension_ownercheck(ext, GetUserId()))
+	if (!OidIsValid(ext) || !object_ownercheck(ExtensionRelationId, ext, GetUserId()))
 		return InvalidOid;
 	foreach (lc, stmt->objects)
 		if (strcmp(strVal(lfirst(lc)), "storemon") == 0)

@@ -10,6 +10,7 @@
 #include "utils/guc_tables.h"
 #include "utils/memutils.h"
 
+#include "compat.h"
 #include "fixed_settings.h"
 
 struct SmSettings
@@ -18,18 +19,6 @@ struct SmSettings
 	const char **names;
 	char **values;
 };
-
-/* Every setting there is (PostgreSQL 16 gave get_guc_variables a count). */
-static struct config_generic **
-all_settings(int *n)
-{
-#if PG_VERSION_NUM >= 160000
-	return get_guc_variables(n);
-#else
-	*n = GetNumConfigOptions();
-	return get_guc_variables();
-#endif
-}
 
 SmSettings *
 sm_settings_before_connect(void)
@@ -40,7 +29,7 @@ sm_settings_before_connect(void)
 
 	/* plpgsql's settings are settings too before its first function runs */
 	load_file("plpgsql", false);
-	vars = all_settings(&server->n);
+	vars = get_guc_variables(&server->n);
 	server->names = palloc(sizeof(char *) * server->n);
 	server->values = palloc(sizeof(char *) * server->n);
 	for (int i = 0; i < server->n; i++)
@@ -76,7 +65,7 @@ undo_database_settings(const SmSettings *server)
 {
 	StringInfoData undone;
 	int n;
-	struct config_generic **vars = all_settings(&n);
+	struct config_generic **vars = get_guc_variables(&n);
 
 	initStringInfo(&undone);
 	for (int i = 0; i < n; i++)
@@ -108,18 +97,15 @@ void
 sm_settings_after_connect(SmSettings *server)
 {
 	static const char *const fixed[][2] = {
-		{"search_path", "pg_catalog, pg_temp"},
-		{"default_transaction_read_only", "off"},
-		{"default_transaction_isolation", "read committed"},
-		{"statement_timeout", "0"},
-		{"lock_timeout", "0"},
-		{"idle_in_transaction_session_timeout", "0"},
-		/* triggers a role with TRIGGER on storemon's tables added do not fire as superuser */
-		{"session_replication_role", "replica"},
-#if PG_VERSION_NUM >= 170000
-		{"transaction_timeout", "0"},
-#endif
-	};
+	    {"search_path", "pg_catalog, pg_temp"},
+	    {"default_transaction_read_only", "off"},
+	    {"default_transaction_isolation", "read committed"},
+	    {"statement_timeout", "0"},
+	    {"lock_timeout", "0"},
+	    {"idle_in_transaction_session_timeout", "0"},
+	    /* triggers a role with TRIGGER on storemon's tables added do not fire as superuser */
+	    {"session_replication_role", "replica"},
+	    SM_TRANSACTION_TIMEOUT_SETTING};
 
 	undo_database_settings(server);
 	for (int i = 0; i < lengthof(fixed); i++)

@@ -89,7 +89,10 @@ my $canonical = ($node->psql($db, q{SET ROLE reporter;
 	INSERT INTO storemon.reports (interpolation) VALUES (E' Previous\t') RETURNING interpolation}))[1];
 is($canonical, 'previous', 'a request stores the word itself');
 
-# A database holding every kind of report dumps and restores.
+# A database holding every kind of report dumps and restores (once the
+# worker is done with what was queued, so the counts compared are final).
+ok($node->poll_query_until($db, q{SELECT count(*) = 0 FROM storemon.reports WHERE status IN ('Queued', 'Running')}),
+	'the queue is idle before the dump');
 my $dump = $node->basedir . '/shared.dump';
 $node->command_ok(['pg_dump', '-Fc', '-f', $dump, '-h', $node->host, '-p', $node->port, $db], 'pg_dump of the queue');
 $node->safe_psql('postgres', 'CREATE DATABASE restored');

@@ -45,8 +45,11 @@ CREATE TEMP TABLE listed AS
 SELECT * FROM storemon_compute(:'t', store_ids => (SELECT array_agg(store_id) FROM listed_ids));
 
 VACUUM store_status, menu_hours, timezones;
-SELECT is((SELECT bool_and(all_visible) FROM pg_visibility_map('store_status')), true,
-          'after VACUUM every page of store_status is all-visible');
+-- Pages that hold polls: from 16 on the table grows by several empty pages
+-- at once, and VACUUM leaves those it cannot truncate unmarked.
+SELECT is((SELECT bool_and(all_visible) FROM pg_visibility_map('store_status')
+           WHERE blkno IN (SELECT DISTINCT (ctid::text::point)[0]::bigint FROM store_status)), true,
+          'after VACUUM every page of store_status holding polls is all-visible');
 CREATE TEMP TABLE from_index AS SELECT * FROM storemon_compute(:'t');
 
 SELECT results_eq('SELECT * FROM from_heap', 'SELECT * FROM from_index',

@@ -1,7 +1,7 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
 -- sees committed requests.  Expects data/ loaded (scripts/test does it).
-SELECT plan(50);
+SELECT plan(51);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon launcher'),
@@ -159,6 +159,10 @@ SELECT storemon_trigger_report(NULL, E' NEAREST\t') AS shouted \gset
 SELECT is((SELECT interpolation FROM reports WHERE id = :'shouted'), 'nearest',
           'a mode in any case with spaces is stored as its word');
 SELECT is(test_helpers.wait_report(:'shouted', '{Complete,Failed}'), 'Complete', 'and the report completes');
+SELECT storemon_trigger_report(NULL, E'\x0BPrevious\x0B ') AS tabbed \gset
+SELECT is((SELECT interpolation || ', ' || test_helpers.wait_report(:'tabbed', '{Complete,Failed}')
+           FROM reports WHERE id = :'tabbed'), 'previous, Complete',
+          'a vertical tab around it is white space too, on every PostgreSQL version');
 BEGIN;
 INSERT INTO reports DEFAULT VALUES RETURNING id AS queued \gset
 SELECT matches((SELECT detail FROM storemon_get_report(:'queued')), '^queued at .*, not started yet$',

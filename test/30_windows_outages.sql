@@ -135,7 +135,10 @@ SELECT throws_ok($$SELECT * FROM storemon_window(interpolation => 'closest')$$, 
 -- Every storemon object says what it is.
 SELECT is((SELECT array_agg(pg_describe_object(d.classid, d.objid, d.objsubid) ORDER BY 1)
            FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'storemon'
-           WHERE d.deptype = 'e' AND obj_description(d.objid, d.classid::regclass::name) IS NULL),
+           WHERE d.deptype = 'e' AND obj_description(d.objid, d.classid::regclass::name) IS NULL
+             -- not the row and array types of its tables: members from 17 on, described by their table
+             AND NOT EXISTS (SELECT FROM pg_depend i WHERE i.classid = d.classid AND i.objid = d.objid
+                                                     AND i.deptype = 'i')),
           NULL, 'every member of the extension has a COMMENT');
 SELECT is((SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c
            JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -121,7 +121,7 @@ static CopyOutcome
 copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
                    const int *col, bool binary)
 {
-	static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+	static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0"; /* + NUL: 19 bytes */
 	FieldReader fr = {.line = 2};
 	char **fields = fr.fields;
 	int n;
