@@ -18,7 +18,7 @@ SELECT storemon_trigger_report() AS id \gset
 SELECT isnt((SELECT status FROM storemon_get_report(:'id') LIMIT 1), 'Complete',
             'trigger returned while the computation cannot have finished');
 SELECT is(test_helpers.wait_report(:'id', '{Running}'), 'Running', 'the worker claimed it: Running');
-SELECT matches((SELECT detail FROM storemon_get_report(:'id')), '^waiting for a lock \(relation\)',
+SELECT matches(test_helpers.wait_detail(:'id', '^waiting for a lock'), '^waiting for a lock \(relation\)',
                'Running shows that it waits for a lock');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon worker'
                   AND query LIKE 'storemon: computing report ' || :'id' || '%'),

@@ -24,6 +24,22 @@ BEGIN
 END
 $$;
 
+-- Wait (polling, 50 ms) until the detail storemon_get_report gives matches.
+CREATE OR REPLACE FUNCTION test_helpers.wait_detail(id uuid, pattern text, timeout_s float8 DEFAULT 30)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    d text;
+    deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
+BEGIN
+    LOOP
+        SELECT g.detail INTO d FROM storemon.storemon_get_report(wait_detail.id) g LIMIT 1;
+        EXIT WHEN d ~ pattern OR clock_timestamp() > deadline;
+        PERFORM pg_sleep(0.05);
+    END LOOP;
+    RETURN d;
+END
+$$;
+
 -- A libpq connection string back to this server and database.
 CREATE OR REPLACE FUNCTION test_helpers.conninfo() RETURNS text LANGUAGE sql AS $$
     SELECT format('dbname=%s host=%s port=%s user=postgres', current_database(),
