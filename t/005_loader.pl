@@ -160,7 +160,7 @@ $node->safe_psql('feeds', 'TRUNCATE storemon.store_status');
 $log_start = -s $node->logfile;
 ($ok, $out, $err) = load('--status', "$dir/unclean.csv");
 like($out, qr/^store_status: 14 rows appended$/m, 'a file with one status to clean loads too') or diag($err);
-like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE storemon_stage_status/s,
+like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE pg_temp\.storemon_stage_status/s,
 	'the staged way, after the direct COPY stopped at the record to clean');
 is($node->safe_psql('feeds', q{SELECT string_agg(format('%s|%s|%s', store_id, timestamp_utc, status), ';' ORDER BY store_id) FROM storemon.store_status WHERE store_id <> 'zz'}),
 	$direct, 'and both ways store the same rows, every timestamp shape alike');
@@ -249,7 +249,7 @@ write_file("$dir/hours_spaced.csv", $hours . " 3 ,\" h,x \",09:00 ,17:00\n");
 $log_start = -s $node->logfile;
 ($ok, $out, $err) = load('--hours', "$dir/hours_spaced.csv");
 like($out, qr/^menu_hours: 8 rows replaced$/m, 'an hours file with values to trim loads') or diag($err);
-like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE storemon_stage_hours/s,
+like(substr(slurp_file($node->logfile), $log_start), qr/ROLLBACK TO SAVEPOINT storemon_direct.*CREATE TEMP TABLE pg_temp\.storemon_stage_hours/s,
 	'the staged way');
 is($node->safe_psql('feeds', $hours_rows . q{ WHERE store_id <> 'h,x'}), $direct_hours, 'and both ways store the same rows');
 write_file("$dir/hours_bad.csv", $hours . "3,\"h,x\",25:00,17:00\n");

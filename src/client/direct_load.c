@@ -117,10 +117,13 @@ truncate_if_empty(const char *table)
 {
 	const char *params[1] = {table};
 	PGresult *res = PQexecParams(conn,
-	                             "SELECT has_table_privilege(c.oid, 'TRUNCATE') "
-	                             "AND has_table_privilege(c.oid, 'SELECT') AND NOT relrowsecurity "
-	                             "AND current_setting('transaction_isolation') = 'read committed' "
-	                             "FROM pg_catalog.pg_class c WHERE c.oid = $1::regclass",
+	                             "SELECT pg_catalog.has_table_privilege(c.oid, 'TRUNCATE') "
+	                             "AND pg_catalog.has_table_privilege(c.oid, 'SELECT') "
+	                             "AND NOT c.relrowsecurity "
+	                             "AND pg_catalog.current_setting('transaction_isolation') "
+	                             "OPERATOR(pg_catalog.=) 'read committed' "
+	                             "FROM pg_catalog.pg_class c "
+	                             "WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 	                             1, NULL, params, NULL, NULL, 0);
 	bool may = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	           strcmp(PQgetvalue(res, 0, 0), "t") == 0;

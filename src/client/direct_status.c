@@ -98,8 +98,9 @@ static long
 lines_for_index_decision(const char *file)
 {
 	PGresult *res =
-	    PQexec(conn, "SELECT greatest(reltuples, 10000)::bigint FROM pg_catalog.pg_class "
-	                 "WHERE oid = 'storemon.store_status'::regclass");
+	    PQexec(conn, "SELECT greatest(reltuples, 10000)::pg_catalog.int8 FROM pg_catalog.pg_class "
+	                 "WHERE oid OPERATOR(pg_catalog.=) "
+	                 "'storemon.store_status'::pg_catalog.regclass");
 	long limit = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
 	                 ? atol(PQgetvalue(res, 0, 0))
 	                 : -1;
@@ -176,10 +177,10 @@ rebuild_indexes(const char *defs)
 {
 	const char *params[1] = {defs};
 
-	return result_is(PQexecParams(conn,
-	                              "SELECT storemon_internal.stage_rebuild_indexes($1::text[])", 1,
-	                              NULL, params, NULL, NULL, 0),
-	                 PGRES_TUPLES_OK);
+	return result_is(
+	    PQexecParams(conn, "SELECT storemon_internal.stage_rebuild_indexes($1::pg_catalog.text[])",
+	                 1, NULL, params, NULL, NULL, 0),
+	    PGRES_TUPLES_OK);
 }
 
 /*
@@ -203,8 +204,8 @@ attempt(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), i
 	         "COPY storemon.store_status (store_id, timestamp_utc, status) FROM STDIN "
 	         "(FORMAT %s%s)",
 	         binary ? "binary" : "csv", freeze ? ", FREEZE" : "");
-	res = PQexecParams(conn, "SELECT storemon_internal.bulk_drop_indexes($1::bigint)", 1, NULL,
-	                   params, NULL, NULL, 0);
+	res = PQexecParams(conn, "SELECT storemon_internal.bulk_drop_indexes($1::pg_catalog.int8)", 1,
+	                   NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
 		defs = strdup(PQgetvalue(res, 0, 0));
 	if (PQresultStatus(res) == PGRES_TUPLES_OK &&

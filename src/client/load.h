@@ -38,8 +38,8 @@ typedef struct Feed
 typedef struct Options
 {
 	Feed feeds[3];
-	const char *keys[7]; /* libpq connection keywords and values */
-	const char *vals[7];
+	const char *keys[8]; /* libpq connection keywords and values */
+	const char *vals[8];
 	int nkeys;
 	bool allow_empty;
 	bool vacuum;
@@ -67,6 +67,11 @@ extern int record_fields(const Record *r, char **buf, size_t *cap, char **out, i
 extern bool header_is(const char *field, const char *name);
 extern char *shown_name(const char *name);
 extern void exec_ok(const char *sql, ExecStatusType expected);
+/*
+ * PQconnectdbParams, then an empty search_path before anything else (as
+ * pg_dump does): every connection the loader opens.  Check PQstatus.
+ */
+extern PGconn *connect_db(const char *const *keys, const char *const *vals);
 
 /* Stage one file into pg_temp.storemon_stage_<kind>: the records keep() keeps (NULL: all). */
 extern void stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));

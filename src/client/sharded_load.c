@@ -209,8 +209,8 @@ route_store_ids(void)
 	}
 	PQclear(res);
 
-	coord_ok(PQexec(coord, "CREATE TEMP TABLE storemon_route (id text)"), PGRES_COMMAND_OK,
-	         "routing");
+	coord_ok(PQexec(coord, "CREATE TEMP TABLE pg_temp.storemon_route (id pg_catalog.text)"),
+	         PGRES_COMMAND_OK, "routing");
 	coord_ok(PQexec(coord, "COPY pg_temp.storemon_route FROM STDIN"), PGRES_COPY_IN, "routing");
 	for (size_t i = 0; i < stores.cap; i++)
 		if (stores.ids[i] != NULL)
@@ -233,7 +233,7 @@ route_store_ids(void)
 	coord_ok(PQgetResult(coord), PGRES_COMMAND_OK, "routing");
 	snprintf(nshards_text, sizeof(nshards_text), "%d", nshards);
 	res = PQexecParams(coord,
-	                   "SELECT id, storemon_coordinator.shard_of(id, $1::int) "
+	                   "SELECT id, storemon_coordinator.shard_of(id, $1::pg_catalog.int4) "
 	                   "FROM pg_temp.storemon_route",
 	                   1, NULL, params, NULL, NULL, 0);
 	coord_ok(res, PGRES_TUPLES_OK, "routing");
@@ -295,20 +295,21 @@ report_shards(void)
 static PGconn *
 connect_shard(Shard *s)
 {
-	const char *keys[5] = {"dbname", NULL};
-	const char *vals[5] = {s->connstr, NULL};
+	const char *keys[6] = {"dbname", NULL};
+	const char *vals[6] = {s->connstr, NULL};
 	int n = 1;
 
 	/* the shard's connection string, with the user and encoding this load was given */
 	for (int i = 0; i < options->nkeys; i++)
 		if (strcmp(options->keys[i], "user") == 0 ||
-		    strcmp(options->keys[i], "client_encoding") == 0)
+		    strcmp(options->keys[i], "client_encoding") == 0 ||
+		    strcmp(options->keys[i], "fallback_application_name") == 0)
 		{
 			keys[n] = options->keys[i];
 			vals[n++] = options->vals[i];
 		}
 	keys[n] = vals[n] = NULL;
-	s->conn = PQconnectdbParams(keys, vals, 1);
+	s->conn = connect_db(keys, vals);
 	if (PQstatus(s->conn) != CONNECTION_OK)
 		fail("shard %d (%s): %s", s->number, s->connstr, PQerrorMessage(s->conn));
 	return s->conn;

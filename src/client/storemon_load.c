@@ -274,6 +274,19 @@ shown_name(const char *name)
 	return out;
 }
 
+PGconn *
+connect_db(const char *const *keys, const char *const *vals)
+{
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	/* What a database or role setting put on search_path is gone before anything else runs. */
+	if (PQstatus(c) == CONNECTION_OK &&
+	    !result_is(PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false)"),
+	               PGRES_TUPLES_OK))
+		fail("cannot set an empty search_path: %s", PQerrorMessage(c));
+	return c;
+}
+
 void
 exec_ok(const char *sql, ExecStatusType expected)
 {
@@ -344,7 +357,7 @@ stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r))
 	Record r = {0};
 	long line = 1;
 	int ncols;
-	char sql[256 + 8 * MAX_COLUMNS];
+	char sql[256 + 24 * MAX_COLUMNS];
 	char prefix[32];
 	PGresult *res;
 
@@ -358,9 +371,10 @@ stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r))
 	feed->header = header_array(&r);
 	feed->header_raw = strdup(r.text);
 
-	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE storemon_stage_%s (line bigint", feed->kind);
+	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE pg_temp.storemon_stage_%s (line pg_catalog.int8",
+	         feed->kind);
 	for (int i = 1; i <= ncols; i++)
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", c%d text", i);
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", c%d pg_catalog.text", i);
 	strcat(sql, ") ON COMMIT DROP");
 	exec_ok(sql, PGRES_COMMAND_OK);
 	snprintf(sql, sizeof(sql), "COPY pg_temp.storemon_stage_%s FROM STDIN (FORMAT csv)",
@@ -405,10 +419,12 @@ load(Feed *feeds, bool allow_empty)
 		params[2 * i + 1] = feeds[i].header;
 	}
 	params[6] = allow_empty ? "true" : "false";
-	res = PQexecParams(conn,
-	                   "SELECT table_name, rows_loaded, note FROM storemon.storemon_load_staged("
-	                   "$1, $2::text[], $3, $4::text[], $5, $6::text[], $7::boolean)",
-	                   7, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(
+	    conn,
+	    "SELECT table_name, rows_loaded, note FROM storemon.storemon_load_staged("
+	    "$1, $2::pg_catalog.text[], $3, $4::pg_catalog.text[], $5, $6::pg_catalog.text[], "
+	    "$7::pg_catalog.bool)",
+	    7, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 		fail_with(res, NULL);
 	/* The staged rows come in the feeds' order (status, hours, zones), as do the feeds. */
@@ -533,6 +549,8 @@ parse_args(int argc, char **argv, Options *o)
 	}
 	if (!o->feeds[0].file && !o->feeds[1].file && !o->feeds[2].file)
 		usage();
+	o->keys[o->nkeys] = "fallback_application_name"; /* how a server's log and views name us */
+	o->vals[o->nkeys++] = "storemon-load";
 	if (getenv("PGCLIENTENCODING") == NULL)
 	{
 		o->keys[o->nkeys] = "client_encoding"; /* the feeds are UTF-8 CSV */
@@ -555,15 +573,16 @@ main(int argc, char **argv)
 	PGresult *res;
 
 	parse_args(argc, argv, &o);
-	conn = PQconnectdbParams(o.keys, o.vals, 1);
+	conn = connect_db(o.keys, o.vals);
 	if (PQstatus(conn) != CONNECTION_OK)
 		fail("%s", PQerrorMessage(conn));
-	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'storemon'");
+	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension "
+	                   "WHERE extname OPERATOR(pg_catalog.=) 'storemon'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		fail("the storemon extension is not installed in this database");
 	PQclear(res);
-	res = PQexec(conn,
-	             "SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'storemon_coordinator'");
+	res = PQexec(conn, "SELECT 1 FROM pg_catalog.pg_extension "
+	                   "WHERE extname OPERATOR(pg_catalog.=) 'storemon_coordinator'");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 	{
 		PQclear(res);
