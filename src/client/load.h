@@ -1,7 +1,13 @@
 /*
- * load.h — what the two halves of storemon-load share: reading CSV
- * records, staging and loading them into one database (storemon_load.c),
- * and routing them to shards (sharded_load.c).
+ * load.h — what the parts of storemon-load share.
+ *
+ * Each input file is read once, as a stream (csv_reader.c): its records
+ * are pushed, one by one, to the database that loads them (a Target: the
+ * one database, or each shard of a coordinator, sharded_load.c), where
+ * each feed takes the direct way (a COPY straight into its table,
+ * direct_status.c, direct_hours.c) while its records are clean, and the
+ * staged way (a temporary table checked by storemon_load_staged,
+ * storemon_load.c) from the first record that is not.
  */
 #ifndef STOREMON_LOAD_H
 #define STOREMON_LOAD_H
@@ -12,32 +18,33 @@
 
 #include <libpq-fe.h>
 
-#define MAX_COLUMNS 100
+#include "csv_reader.h"
 
-typedef struct Record
+enum
 {
-	char *text; /* the raw record, without its line end */
-	size_t len;
-	size_t cap;
-	long line;  /* physical line it starts on (the header is line 1) */
-	int fields; /* fields outside quotes */
-} Record;
+	FEED_STATUS,
+	FEED_HOURS,
+	FEED_ZONES,
+	NFEEDS
+};
 
+/* One input file and its header, read once. */
 typedef struct Feed
 {
-	const char *kind; /* status, hours, zones */
-	const char *file; /* as given; NULL: not loaded */
-	char *header;     /* text[] literal of the header's fields */
-	char *header_raw; /* the header line as written */
-	bool direct;      /* loaded by load_status_direct or load_hours_direct: not staged */
-	char summary[96]; /* what a direct load did, printed by load() in the feeds' order */
-	bool frozen;      /* loaded by COPY FREEZE: ANALYZE is enough, no VACUUM */
+	int kind;          /* FEED_STATUS, ... */
+	const char *name;  /* status, hours, zones */
+	const char *file;  /* as given; NULL: not loaded */
+	char *header;      /* text[] literal of the header's fields */
+	char *header_raw;  /* the header line as written */
+	int ncols;         /* fields of the header */
+	CsvFields columns; /* the header's fields, unquoted */
+	long records;      /* data records read */
 } Feed;
 
 /* What the command line asks for. */
 typedef struct Options
 {
-	Feed feeds[3];
+	Feed feeds[NFEEDS];
 	const char *keys[8]; /* libpq connection keywords and values */
 	const char *vals[8];
 	int nkeys;
@@ -46,55 +53,29 @@ typedef struct Options
 	const char *shards; /* --shards 0,2: load only these shards of a coordinator */
 } Options;
 
-/* The connection being loaded (a shard's, while a shard loads). */
-extern PGconn *conn;
-/* Run once before exiting on an error (rolls back prepared shards). */
-extern void (*load_cleanup)(void);
-/* Put before each line of what was loaded ("shard 1: "). */
-extern const char *output_prefix;
+/* How one feed reaches one database. */
+typedef enum Way
+{
+	WAY_NONE,   /* not begun */
+	WAY_DIRECT, /* straight into the table */
+	WAY_STAGED, /* into pg_temp.storemon_stage_<name>, for storemon_load_staged */
+	WAY_DONE
+} Way;
 
-extern void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-extern void load_exit(int code) __attribute__((noreturn));
-extern bool next_record(FILE *f, Record *r, long *line, const char *file);
-
-/*
- * The fields of a CSV record, unquoted, into *buf (grown) with out[] pointing
- * at the first max of them; returns how many fields the record has.
- */
-extern int record_fields(const Record *r, char **buf, size_t *cap, char **out, int max);
-
-/* Is this header field name, compared as the server's stage_column does? */
-extern bool header_is(const char *field, const char *name);
-extern char *shown_name(const char *name);
-extern void exec_ok(const char *sql, ExecStatusType expected);
-/*
- * PQconnectdbParams, then an empty search_path before anything else (as
- * pg_dump does): every connection the loader opens.  Check PQstatus.
- */
-extern PGconn *connect_db(const char *const *keys, const char *const *vals);
-
-/* Stage one file into pg_temp.storemon_stage_<kind>: the records keep() keeps (NULL: all). */
-extern void stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
-/* Validate and load what was staged; print what each table got, in the feeds' order. */
-extern void load(Feed *feeds, bool allow_empty);
+typedef struct FeedLoad
+{
+	Way way;
+	bool staged;         /* some records were staged: storemon_load_staged loads them */
+	long staged_records; /* how many */
+	long direct_rows;    /* rows the direct way stored */
+	bool rebuilt;        /* the direct way built the indexes again in bulk */
+	bool frozen;         /* the direct way loaded by COPY FREEZE into the emptied table */
+	void *direct;        /* the direct way's own state */
+} FeedLoad;
 
 /*
- * The polls file straight into store_status by COPY when every record is
- * already clean (direct_status.c); false, with nothing changed, when the
- * file must take the staged way.
- */
-extern bool load_status_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
-/*
- * The hours file straight into menu_hours by COPY when every record is
- * already clean (direct_hours.c); false, with nothing changed, when the
- * file must take the staged way.
- */
-extern bool load_hours_direct(Feed *feed, bool (*keep)(const Feed *feed, const Record *r));
-
-/*
- * COPY data collected in blocks (direct_load.c): one PQputCopyData per 64 kB,
- * not several per field (a libpq call per field cost as much as the
- * server's parse).
+ * COPY data collected in blocks: one PQputCopyData per 64 kB, not several
+ * per field (a libpq call per field cost as much as the server's parse).
  */
 typedef struct CopyBuffer
 {
@@ -102,11 +83,95 @@ typedef struct CopyBuffer
 	size_t len;
 } CopyBuffer;
 
-extern void flush_copy(CopyBuffer *b);
+/* A database being loaded: the one of a plain load, or one shard. */
+typedef struct Target
+{
+	PGconn *conn;
+	const char *prefix; /* before each line of what was loaded ("shard 1: ") */
+	bool can_direct;    /* the server has the direct ways' helper (1.1 and later) */
+	CopyBuffer out;     /* the COPY in progress (one at a time per connection) */
+	FeedLoad feeds[NFEEDS];
+} Target;
+
+/* Run once before exiting on an error (rolls back prepared shards). */
+extern void (*load_cleanup)(void);
+
+extern void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+extern void load_exit(int code) __attribute__((noreturn));
+/* The server's error in full (message, detail, hint) after where, then exit. */
+extern void fail_with(PGconn *conn, PGresult *res, const char *where) __attribute__((noreturn));
+/* The server refused what was sent for feed: name its file, then exit. */
+extern void fail_feed(PGconn *conn, PGresult *res, const Feed *feed) __attribute__((noreturn));
+
+/*
+ * PQconnectdbParams, then an empty search_path before anything else (as
+ * pg_dump does): every connection the loader opens.  Check PQstatus.
+ */
+extern PGconn *connect_db(const char *const *keys, const char *const *vals);
+extern void exec_ok(PGconn *conn, const char *sql, ExecStatusType expected);
+/* Is res of the status expected?  Clears it. */
+extern bool result_is(PGresult *res, ExecStatusType expected);
+extern void target_init(Target *t, PGconn *conn, const char *prefix);
+
+/* Is this header field name, compared as the server's stage_column does? */
+extern bool header_is(const char *field, const char *name);
+extern char *shown_name(const char *name);
+
+/*
+ * Read feed's file once: its header, then every record through record(arg,
+ * ...); first each target's feed_begin, at the end flush(arg) and each
+ * target's feed_end.
+ */
+typedef struct FeedSink
+{
+	void (*record)(void *arg, Feed *feed, const CsvRecord *r);
+	void (*flush)(void *arg, Feed *feed);
+	void *arg;
+	Target **targets;
+	int ntargets;
+} FeedSink;
+
+extern void read_feed(Feed *feed, const FeedSink *sink, bool check_utf8);
+
+/* One feed into one database: begin, each record, end (the ways chosen inside). */
+extern void feed_begin(Target *t, Feed *feed);
+extern void feed_record(Target *t, Feed *feed, const CsvRecord *r);
+extern void feed_end(Target *t, Feed *feed);
+
+/* The staged way: pg_temp.storemon_stage_<name> by COPY, each record tagged with its line. */
+extern void stage_begin(Target *t, Feed *feed);
+extern void stage_record(Target *t, Feed *feed, const CsvRecord *r);
+
+/*
+ * Validate and load what was staged of the feeds include[] names; print
+ * what each table got, in the feeds' order.
+ */
+extern void load_staged(Target *t, Feed *feeds, bool allow_empty, const bool *include);
+/* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
+extern void vacuum_loaded(Target *t, const Feed *feeds);
+
+/*
+ * The direct ways.  *_begin: false when the feed must be staged from its
+ * first record.  *_record: false when r is not for the direct way: the
+ * direct way has stopped, and r and the rest are to be staged.  *_end:
+ * the way is WAY_DONE, or WAY_STAGED when the end sent it there.
+ */
+extern bool status_direct_begin(Target *t, Feed *feed);
+extern bool status_direct_record(Target *t, Feed *feed, const CsvRecord *r);
+extern void status_direct_end(Target *t, Feed *feed);
+extern bool hours_direct_begin(Target *t, Feed *feed);
+extern bool hours_direct_record(Target *t, Feed *feed, const CsvRecord *r);
+extern void hours_direct_end(Target *t, Feed *feed);
+
+/* What the direct ways share (direct_load.c). */
+extern void copy_put(Target *t, const void *bytes, size_t n);
+extern void copy_flush(Target *t);
+/* End the COPY in progress; its row count, or fail naming feed's file. */
+extern long copy_end(Target *t, const Feed *feed);
 /* A field as a quoted CSV value, quotes doubled, then the separator. */
-extern void put_csv_field(CopyBuffer *b, const char *v, char after);
-/* v as a big-endian integer of bytes bytes (COPY's binary format); the caller makes room. */
-extern void put_be(CopyBuffer *b, uint64_t v, int bytes);
+extern void put_csv_field(Target *t, const char *v, char after);
+/* v as a big-endian integer of bytes bytes (COPY's binary format). */
+extern void put_be(Target *t, uint64_t v, int bytes);
 /*
  * TRUNCATE table (a qualified name) when it is empty and this role may, so
  * that a COPY in the same subtransaction may use FREEZE; true when it did.
@@ -114,44 +179,17 @@ extern void put_be(CopyBuffer *b, uint64_t v, int bytes);
  * COMMITTED so that the check under the lock sees every committed row, and
  * never waiting for the lock: a table in use is loaded the ordinary way.
  */
-extern bool truncate_if_empty(const char *table);
-/* Is res of the status expected?  Clears it. */
-extern bool result_is(PGresult *res, ExecStatusType expected);
-
-/*
- * The data records of a file a direct load reads, each split into fields
- * (direct_load.c).  Start with {.line = 2}, the line after the header.
- */
-typedef struct FieldReader
-{
-	Record r;
-	long line;
-	char *buf;
-	size_t cap;
-	char *fields[MAX_COLUMNS];
-} FieldReader;
-
-/* The next record keep() keeps (NULL: all) in fr->fields: its field count, or -1 at the end. */
-extern int next_kept_fields(FieldReader *fr, FILE *f, const Feed *feed,
-                            bool (*keep)(const Feed *, const Record *));
-extern void field_reader_free(FieldReader *fr);
-
+extern bool truncate_if_empty(PGconn *conn, const char *table);
 /* Is a store_id stored as written: 1 to 1024 bytes, nothing for the staged load to trim? */
 extern bool clean_store_id(const char *id);
-
 /*
- * Read the header of f and find want columns as the staged load finds them
+ * Find want columns in feed's header as the staged load finds them
  * (header_is): names holds, for each column in turn, its accepted names
- * and a NULL.  col[k] is column k's field.  Returns the header's field
- * count, or -1 when it has no header or lacks one of the columns.
+ * and a NULL.  col[k] is column k's field; false when one is missing.
  */
-extern int read_header_columns(FILE *f, const Feed *feed, const char *const *names, int want,
-                               int *col);
-
-/* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
-extern void vacuum_loaded(const Feed *feeds);
+extern bool find_columns(const Feed *feed, const char *const *names, int want, int *col);
 
 /* On a coordinator (sharded_load.c): load the shards, all or none. */
-extern int load_sharded(Options *o);
+extern int load_sharded(Options *o, PGconn *coord);
 
 #endif /* STOREMON_LOAD_H */

@@ -5,13 +5,14 @@
  *                 [-- [-d DB|CONNINFO] [-h HOST] [-p PORT] [-U USER]]
  *
  * A libpq client, so that no file name or file content is ever turned into
- * SQL or a psql script: each file is read here, its records streamed to
- * the server with COPY FROM STDIN into a temporary staging table, each
- * record prefixed with the physical line it starts on, and the file names
- * and header fields reach storemon.storemon_load_staged() as bound
- * parameters.  That function validates and loads in one transaction
- * (sql/storemon--1.0.sql); the first bad row stops everything with the
- * file, line and value.
+ * SQL or a psql script: each file is read here once, as a stream, and its
+ * records go to the server with COPY FROM STDIN, straight into the table
+ * while they are clean (direct_status.c, direct_hours.c), otherwise into a
+ * temporary staging table, each record prefixed with the physical line it
+ * starts on; the file names and header fields reach
+ * storemon.storemon_load_staged() as bound parameters.  That function
+ * validates and loads in the same transaction (sql/storemon--1.0.sql);
+ * the first bad row stops everything with the file, line and value.
  *
  * The CSV is split here only to find where records end (a quoted field may
  * hold newlines) and to count fields; the server's COPY parses the values.
@@ -33,9 +34,11 @@
 
 #include "load.h"
 
-PGconn *conn = NULL;
 void (*load_cleanup)(void) = NULL;
-const char *output_prefix = "";
+
+/* Every connection opened, closed on the way out. */
+static PGconn *open_conns[64];
+static int nopen;
 
 void
 load_exit(int code)
@@ -45,8 +48,8 @@ load_exit(int code)
 	load_cleanup = NULL; /* once, even if it fails itself */
 	if (cleanup != NULL)
 		cleanup();
-	if (conn != NULL)
-		PQfinish(conn);
+	while (nopen > 0)
+		PQfinish(open_conns[--nopen]);
 	exit(code);
 }
 
@@ -63,105 +66,94 @@ fail(const char *fmt, ...)
 	load_exit(1);
 }
 
+/* The server's error: message, detail, hint, and the context when asked. */
 static void
-append(Record *r, int c)
+print_error(PGconn *conn, PGresult *res, const char *where, bool context)
 {
-	if (r->len + 1 >= r->cap)
-	{
-		r->cap = r->cap ? 2 * r->cap : 4096;
-		r->text = realloc(r->text, r->cap);
-		if (r->text == NULL)
-			fail("out of memory");
-	}
-	r->text[r->len++] = (char)c;
-	r->text[r->len] = '\0';
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *ctx = context ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+
+	fprintf(stderr, "ERROR:  %s%s\n", where ? where : "", msg ? msg : PQerrorMessage(conn));
+	if (detail)
+		fprintf(stderr, "DETAIL:  %s\n", detail);
+	if (hint)
+		fprintf(stderr, "HINT:  %s\n", hint);
+	if (ctx)
+		fprintf(stderr, "CONTEXT:  %s\n", ctx);
 }
 
-/*
- * Read the next record of f into r; *line is the physical line the reader
- * is on.  Returns false at the end of the file.  Blank lines are skipped.
- */
+void
+fail_with(PGconn *conn, PGresult *res, const char *where)
+{
+	print_error(conn, res, where, false);
+	load_exit(1);
+}
+
+void
+fail_feed(PGconn *conn, PGresult *res, const Feed *feed)
+{
+	char *shown = shown_name(feed->file);
+	size_t size = strlen(shown) + 16;
+	char *prefix = malloc(size);
+
+	if (prefix == NULL)
+		fail("out of memory");
+	snprintf(prefix, size, "storemon: %s: ", shown);
+	/* the context says where the COPY was, in the server's words */
+	print_error(conn, res, prefix, true);
+	load_exit(1);
+}
+
 bool
-next_record(FILE *f, Record *r, long *line, const char *file)
+result_is(PGresult *res, ExecStatusType expected)
 {
-	bool quoted = false;
-	int c;
+	bool good = PQresultStatus(res) == expected;
 
-	for (;;)
-	{
-		r->len = 0;
-		r->fields = 1;
-		r->line = *line;
-		if (r->text)
-			r->text[0] = '\0';
-		while ((c = getc_unlocked(f)) != EOF) /* one thread: no lock per character */
-		{
-			if (c == '\n')
-			{
-				(*line)++;
-				if (!quoted)
-					break;
-			}
-			else if (c == '"')
-				quoted = !quoted;
-			else if (c == ',' && !quoted)
-				r->fields++;
-			append(r, c);
-		}
-		if (ferror(f))
-			fail("%s: cannot read: %s", file, strerror(errno));
-		if (quoted)
-			fail("%s: line %ld: a quoted field is not closed before the end of the file", file,
-			     r->line);
-		if (r->len > 0 && r->text[r->len - 1] == '\r')
-			r->text[--r->len] = '\0'; /* CRLF line ends */
-		if (r->len > 0)
-			return true;
-		if (c == EOF)
-			return false;
-	}
+	PQclear(res);
+	return good;
 }
 
-int
-record_fields(const Record *r, char **buf, size_t *cap, char **out, int max)
+PGconn *
+connect_db(const char *const *keys, const char *const *vals)
 {
-	bool quoted = false;
-	char *o;
-	int n = 0;
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
-	if (*cap < r->len + 1)
-	{
-		*cap = r->len + 1;
-		if ((*buf = realloc(*buf, *cap)) == NULL)
-			fail("out of memory");
-	}
-	o = *buf;
-	out[0] = o;
-	for (const char *p = r->text;; p++)
-	{
-		if (*p == '"')
-		{
-			if (quoted && p[1] == '"')
-				p++; /* "" inside quotes: one quote */
-			else
-			{
-				quoted = !quoted;
-				continue;
-			}
-		}
-		else if ((*p == ',' && !quoted) || *p == '\0')
-		{
-			if (n < max)
-				*o++ = '\0';
-			if (*p == '\0')
-				return n + 1;
-			if (++n < max)
-				out[n] = o;
-			continue;
-		}
-		if (n < max)
-			*o++ = *p;
-	}
+	if (nopen < (int)(sizeof(open_conns) / sizeof(open_conns[0])))
+		open_conns[nopen++] = c;
+	/* What a database or role setting put on search_path is gone before anything else runs. */
+	if (PQstatus(c) == CONNECTION_OK &&
+	    !result_is(PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false)"),
+	               PGRES_TUPLES_OK))
+		fail("cannot set an empty search_path: %s", PQerrorMessage(c));
+	return c;
+}
+
+void
+exec_ok(PGconn *conn, const char *sql, ExecStatusType expected)
+{
+	PGresult *res = PQexec(conn, sql);
+
+	if (PQresultStatus(res) != expected)
+		fail("%s", PQerrorMessage(conn));
+	PQclear(res);
+}
+
+void
+target_init(Target *t, PGconn *conn, const char *prefix)
+{
+	PGresult *res =
+	    PQexec(conn, "SELECT pg_catalog.to_regprocedure("
+	                 "'storemon_internal.bulk_drop_indexes(pg_catalog.int8)') IS NOT NULL");
+
+	memset(t, 0, sizeof(*t));
+	t->conn = conn;
+	t->prefix = prefix;
+	/* storemon 1.0 lacks it: such a database is loaded the staged way only */
+	t->can_direct = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	                strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
 }
 
 /* Bytes the server's stage_column trims from a header name: white space, quotes, U+FEFF. */
@@ -193,55 +185,34 @@ header_is(const char *field, const char *name)
 
 /* The header's fields as a text[] literal, quotes of the CSV removed. */
 static char *
-header_array(const Record *r)
+header_array(const CsvRecord *r, const CsvFields *f, int n)
 {
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
-	int n = record_fields(r, &buf, &cap, fields, MAX_COLUMNS);
 	char *out = malloc(2 * r->len + 3 * (size_t)n + 3);
 	char *o = out;
 
 	if (out == NULL)
 		fail("out of memory");
-	if (strncmp(fields[0], "\xEF\xBB\xBF", 3) == 0)
-		fields[0] += 3; /* a UTF-8 byte order mark */
 	*o++ = '{';
 	for (int i = 0; i < n && i < MAX_COLUMNS; i++)
 	{
-		*o++ = i > 0 ? ',' : '"';
+		const char *v = f->field[i];
+
+		if (i == 0 && strncmp(v, "\xEF\xBB\xBF", 3) == 0)
+			v += 3; /* a UTF-8 byte order mark */
 		if (i > 0)
-			*o++ = '"';
-		for (const char *p = fields[i]; *p; p++)
+			*o++ = ',';
+		*o++ = '"';
+		for (; *v; v++)
 		{
-			if (*p == '"' || *p == '\\')
+			if (*v == '"' || *v == '\\')
 				*o++ = '\\';
-			*o++ = *p;
+			*o++ = *v;
 		}
 		*o++ = '"';
 	}
 	*o++ = '}';
 	*o = '\0';
-	free(buf);
 	return out;
-}
-
-/* Length of the valid UTF-8 sequence at p (1 to 4), or 0. */
-static int
-utf8_sequence(const unsigned char *p)
-{
-	int n = p[0] < 0x80             ? 1
-	        : (p[0] & 0xE0) == 0xC0 ? 2
-	        : (p[0] & 0xF0) == 0xE0 ? 3
-	        : (p[0] & 0xF8) == 0xF0 ? 4
-	                                : 0;
-
-	if (n == 2 && p[0] < 0xC2)
-		return 0; /* overlong */
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	return n;
 }
 
 /*
@@ -259,7 +230,7 @@ shown_name(const char *name)
 		fail("out of memory");
 	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';)
 	{
-		int n = utf8_sequence(p);
+		int n = csv_utf8_length(p, strlen((const char *)p));
 
 		if (n == 0 || *p < 0x20 || *p == 0x7F)
 		{
@@ -274,169 +245,201 @@ shown_name(const char *name)
 	return out;
 }
 
-PGconn *
-connect_db(const char *const *keys, const char *const *vals)
+/* The header: the file's first record. */
+static void
+read_header(Feed *feed, CsvReader *reader, CsvRecord *r)
 {
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	int got = csv_read(reader, r);
 
-	/* What a database or role setting put on search_path is gone before anything else runs. */
-	if (PQstatus(c) == CONNECTION_OK &&
-	    !result_is(PQexec(c, "SELECT pg_catalog.set_config('search_path', '', false)"),
-	               PGRES_TUPLES_OK))
-		fail("cannot set an empty search_path: %s", PQerrorMessage(c));
-	return c;
+	if (got < 0)
+		fail("%s: %s", feed->file, reader->error);
+	if (got == 0)
+		fail("%s: line 1: no header (the file is empty)", feed->file);
+	feed->ncols = r->fields;
+	if (feed->ncols > MAX_COLUMNS)
+		fail("%s: line %ld: the header has %d columns; at most %d", feed->file, r->line,
+		     feed->ncols, MAX_COLUMNS);
+	if (csv_split(r, &feed->columns) < 0)
+		fail("out of memory");
+	feed->header = header_array(r, &feed->columns, feed->ncols);
+	if ((feed->header_raw = strdup(r->text)) == NULL)
+		fail("out of memory");
 }
 
 void
-exec_ok(const char *sql, ExecStatusType expected)
-{
-	PGresult *res = PQexec(conn, sql);
-
-	if (PQresultStatus(res) != expected)
-		fail("%s", PQerrorMessage(conn));
-	PQclear(res);
-}
-
-/* The server's error in full: message, detail, hint. */
-static void
-fail_with(PGresult *res, const char *where)
-{
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-	fprintf(stderr, "ERROR:  %s%s\n", where ? where : "", msg ? msg : PQerrorMessage(conn));
-	if (detail)
-		fprintf(stderr, "DETAIL:  %s\n", detail);
-	if (hint)
-		fprintf(stderr, "HINT:  %s\n", hint);
-	load_exit(1);
-}
-
-/* The physical line of the n-th data record (1-based) of file. */
-static long
-line_of_record(const char *file, long n)
-{
-	FILE *f = fopen(file, "rb");
-	Record r = {0};
-	long line = 1;
-
-	if (f == NULL)
-		return 0;
-	for (long i = 0; i <= n && next_record(f, &r, &line, file); i++)
-		if (i == n)
-			break;
-	fclose(f);
-	free(r.text);
-	return r.line;
-}
-
-/* COPY refused a record: name the file and its physical line. */
-static void
-fail_copy(PGresult *res, const Feed *feed)
-{
-	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
-	const char *at = context ? strstr(context, ", line ") : NULL;
-	char where[64] = "";
-	char *prefix;
-	size_t size;
-
-	if (at != NULL)
-		snprintf(where, sizeof(where),
-		         "line %ld: ", line_of_record(feed->file, strtol(at + 7, NULL, 10)));
-	size = 4 * strlen(feed->file) + strlen(where) + 16;
-	prefix = malloc(size);
-	snprintf(prefix, size, "storemon: %s: %s", shown_name(feed->file), where);
-	fail_with(res, prefix);
-}
-
-void
-stage(Feed *feed, bool (*keep)(const Feed *feed, const Record *r))
+read_feed(Feed *feed, const FeedSink *sink, bool check_utf8)
 {
 	FILE *f = fopen(feed->file, "rb");
-	Record r = {0};
-	long line = 1;
-	int ncols;
-	char sql[256 + 24 * MAX_COLUMNS];
-	char prefix[32];
-	PGresult *res;
+	CsvReader *reader = malloc(sizeof(CsvReader));
+	CsvRecord r = {0};
+	int got;
 
 	if (f == NULL)
 		fail("%s: cannot read the file: %s", feed->file, strerror(errno));
-	if (!next_record(f, &r, &line, feed->file))
-		fail("%s: line 1: no header (the file is empty)", feed->file);
-	ncols = r.fields;
-	if (ncols > MAX_COLUMNS)
-		fail("%s: line 1: the header has %d columns; at most %d", feed->file, ncols, MAX_COLUMNS);
-	feed->header = header_array(&r);
-	feed->header_raw = strdup(r.text);
-
-	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE pg_temp.storemon_stage_%s (line pg_catalog.int8",
-	         feed->kind);
-	for (int i = 1; i <= ncols; i++)
-		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", c%d pg_catalog.text", i);
-	strcat(sql, ") ON COMMIT DROP");
-	exec_ok(sql, PGRES_COMMAND_OK);
-	snprintf(sql, sizeof(sql), "COPY pg_temp.storemon_stage_%s FROM STDIN (FORMAT csv)",
-	         feed->kind);
-	exec_ok(sql, PGRES_COPY_IN);
-
-	while (next_record(f, &r, &line, feed->file))
+	if (reader == NULL)
+		fail("out of memory");
+	csv_reader_init(reader, f, check_utf8);
+	read_header(feed, reader, &r);
+	for (int i = 0; i < sink->ntargets; i++)
+		feed_begin(sink->targets[i], feed);
+	while ((got = csv_read(reader, &r)) > 0)
 	{
-		if (r.fields != ncols)
-		{
-			PQputCopyEnd(conn, "wrong field count");
-			PQclear(PQgetResult(conn));
-			fail("%s: line %ld: %d fields, but the header has %d: %.200s", feed->file, r.line,
-			     r.fields, ncols, feed->header_raw);
-		}
-		if (keep != NULL && !keep(feed, &r))
-			continue;
-		snprintf(prefix, sizeof(prefix), "%ld,", r.line);
-		if (PQputCopyData(conn, prefix, (int)strlen(prefix)) != 1 ||
-		    PQputCopyData(conn, r.text, (int)r.len) != 1 || PQputCopyData(conn, "\n", 1) != 1)
-			fail("%s", PQerrorMessage(conn));
+		feed->records++;
+		sink->record(sink->arg, feed, &r);
 	}
+	if (got < 0)
+		fail("%s: %s", feed->file, reader->error);
+	if (sink->flush != NULL)
+		sink->flush(sink->arg, feed);
+	for (int i = 0; i < sink->ntargets; i++)
+		feed_end(sink->targets[i], feed);
 	fclose(f);
-	free(r.text);
-	if (PQputCopyEnd(conn, NULL) != 1)
-		fail("%s", PQerrorMessage(conn));
-	res = PQgetResult(conn);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		fail_copy(res, feed);
-	PQclear(res);
+	csv_record_free(&r);
+	free(reader);
 }
 
 void
-load(Feed *feeds, bool allow_empty)
+stage_begin(Target *t, Feed *feed)
+{
+	char sql[256 + 24 * MAX_COLUMNS];
+
+	snprintf(sql, sizeof(sql), "CREATE TEMP TABLE pg_temp.storemon_stage_%s (line pg_catalog.int8",
+	         feed->name);
+	for (int i = 1; i <= feed->ncols; i++)
+		snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), ", c%d pg_catalog.text", i);
+	strcat(sql, ") ON COMMIT DROP");
+	exec_ok(t->conn, sql, PGRES_COMMAND_OK);
+	snprintf(sql, sizeof(sql), "COPY pg_temp.storemon_stage_%s FROM STDIN (FORMAT csv)",
+	         feed->name);
+	exec_ok(t->conn, sql, PGRES_COPY_IN);
+	t->out.len = 0;
+	t->feeds[feed->kind].way = WAY_STAGED;
+	t->feeds[feed->kind].staged = true;
+}
+
+void
+stage_record(Target *t, Feed *feed, const CsvRecord *r)
+{
+	char prefix[24];
+	int n;
+
+	if (r->fields != feed->ncols)
+	{
+		PQputCopyEnd(t->conn, "wrong field count");
+		PQclear(PQgetResult(t->conn));
+		fail("%s: line %ld: %d fields, but the header has %d: %.200s", feed->file, r->line,
+		     r->fields, feed->ncols, feed->header_raw);
+	}
+	n = snprintf(prefix, sizeof(prefix), "%ld,", r->line);
+	copy_put(t, prefix, (size_t)n);
+	copy_put(t, r->text, r->len);
+	copy_put(t, "\n", 1);
+	t->feeds[feed->kind].staged_records++;
+}
+
+void
+feed_begin(Target *t, Feed *feed)
+{
+	bool direct = t->can_direct && ((feed->kind == FEED_STATUS && status_direct_begin(t, feed)) ||
+	                                (feed->kind == FEED_HOURS && hours_direct_begin(t, feed)));
+
+	if (direct)
+		t->feeds[feed->kind].way = WAY_DIRECT;
+	else
+		stage_begin(t, feed);
+}
+
+void
+feed_record(Target *t, Feed *feed, const CsvRecord *r)
+{
+	if (t->feeds[feed->kind].way == WAY_DIRECT)
+	{
+		bool taken = feed->kind == FEED_STATUS ? status_direct_record(t, feed, r)
+		                                       : hours_direct_record(t, feed, r);
+
+		if (taken)
+			return;
+		if (t->feeds[feed->kind].way != WAY_STAGED)
+			stage_begin(t, feed);
+	}
+	stage_record(t, feed, r);
+}
+
+void
+feed_end(Target *t, Feed *feed)
+{
+	FeedLoad *fl = &t->feeds[feed->kind];
+
+	if (fl->way == WAY_DIRECT && feed->kind == FEED_STATUS)
+		status_direct_end(t, feed);
+	else if (fl->way == WAY_DIRECT)
+		hours_direct_end(t, feed);
+	if (fl->way == WAY_STAGED)
+	{
+		copy_end(t, feed);
+		fl->way = WAY_DONE;
+	}
+}
+
+/* What the direct way of feed k did, as load_staged prints it. */
+static void
+print_direct(const Target *t, int k)
+{
+	const FeedLoad *fl = &t->feeds[k];
+
+	if (k == FEED_STATUS)
+		printf("%sstore_status: %ld rows appended%s\n", t->prefix, fl->direct_rows,
+		       fl->rebuilt ? "; indexes rebuilt in bulk" : "");
+	else
+		printf("%smenu_hours: %ld rows replaced\n", t->prefix, fl->direct_rows);
+}
+
+/* A staged feed's row of storemon_load_staged, with what its direct way stored first. */
+static void
+print_staged(const Target *t, int k, PGresult *res, int row)
+{
+	const FeedLoad *fl = &t->feeds[k];
+	const char *note = PQgetvalue(res, row, 2);
+	bool add_rebuilt = fl->rebuilt && strstr(note, "indexes rebuilt") == NULL;
+
+	printf("%s%s: %ld rows %s%s\n", t->prefix, PQgetvalue(res, row, 0),
+	       atol(PQgetvalue(res, row, 1)) + fl->direct_rows, note,
+	       add_rebuilt ? "; indexes rebuilt in bulk" : "");
+}
+
+void
+load_staged(Target *t, Feed *feeds, bool allow_empty, const bool *include)
 {
 	const char *params[7];
-	PGresult *res;
+	PGresult *res = NULL;
+	bool any = false;
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NFEEDS; i++)
 	{
-		params[2 * i] = feeds[i].file && !feeds[i].direct ? shown_name(feeds[i].file) : NULL;
+		bool staged = feeds[i].file && t->feeds[i].staged && include[i];
+
+		params[2 * i] = staged ? shown_name(feeds[i].file) : NULL;
 		params[2 * i + 1] = feeds[i].header;
+		any |= staged;
 	}
 	params[6] = allow_empty ? "true" : "false";
-	res = PQexecParams(
-	    conn,
-	    "SELECT table_name, rows_loaded, note FROM storemon.storemon_load_staged("
-	    "$1, $2::pg_catalog.text[], $3, $4::pg_catalog.text[], $5, $6::pg_catalog.text[], "
-	    "$7::pg_catalog.bool)",
-	    7, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_with(res, NULL);
+	if (any)
+	{
+		res =
+		    PQexecParams(t->conn,
+		                 "SELECT table_name, rows_loaded, note FROM storemon.storemon_load_staged("
+		                 "$1, $2::pg_catalog.text[], $3, $4::pg_catalog.text[], $5, "
+		                 "$6::pg_catalog.text[], $7::pg_catalog.bool)",
+		                 7, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fail_with(t->conn, res, NULL);
+	}
 	/* The staged rows come in the feeds' order (status, hours, zones), as do the feeds. */
-	for (int i = 0, row = 0; i < 3; i++)
-		if (feeds[i].file != NULL && feeds[i].direct)
-			printf("%s%s\n", output_prefix, feeds[i].summary);
-		else if (feeds[i].file != NULL && row < PQntuples(res))
-		{
-			printf("%s%s: %s rows %s\n", output_prefix, PQgetvalue(res, row, 0),
-			       PQgetvalue(res, row, 1), PQgetvalue(res, row, 2));
-			row++;
-		}
+	for (int i = 0, row = 0; i < NFEEDS; i++)
+		if (params[2 * i] != NULL && row < PQntuples(res))
+			print_staged(t, i, res, row++);
+		else if (feeds[i].file != NULL && !t->feeds[i].staged)
+			print_direct(t, i);
 	PQclear(res);
 }
 
@@ -458,15 +461,15 @@ vacuum_notice(void *arg, const PGresult *res)
 
 /* "VACUUM (ANALYZE) " or "ANALYZE " and the loaded tables frozen or not; "" for none. */
 static void
-maintenance_sql(char *sql, const Feed *feeds, const char *command, bool frozen)
+maintenance_sql(char *sql, const Target *t, const Feed *feeds, const char *command, bool frozen)
 {
-	static const char *const tables[3] = {"storemon.store_status", "storemon.menu_hours",
-	                                      "storemon.timezones"};
+	static const char *const tables[NFEEDS] = {"storemon.store_status", "storemon.menu_hours",
+	                                           "storemon.timezones"};
 	bool first = true;
 
 	sql[0] = '\0';
-	for (int i = 0; i < 3; i++)
-		if (feeds[i].file != NULL && feeds[i].frozen == frozen)
+	for (int i = 0; i < NFEEDS; i++)
+		if (feeds[i].file != NULL && (t->feeds[i].frozen && !t->feeds[i].staged) == frozen)
 		{
 			strcat(sql, first ? command : ", ");
 			strcat(sql, tables[i]);
@@ -475,23 +478,24 @@ maintenance_sql(char *sql, const Feed *feeds, const char *command, bool frozen)
 }
 
 void
-vacuum_loaded(const Feed *feeds)
+vacuum_loaded(Target *t, const Feed *feeds)
 {
 	char sql[160];
 
-	PQsetNoticeReceiver(conn, vacuum_notice, NULL);
+	PQsetNoticeReceiver(t->conn, vacuum_notice, NULL);
 	/* A table loaded frozen is all-visible already: only its statistics are new. */
-	maintenance_sql(sql, feeds, "ANALYZE ", true);
+	maintenance_sql(sql, t, feeds, "ANALYZE ", true);
 	if (sql[0] != '\0')
-		exec_ok(sql, PGRES_COMMAND_OK);
-	maintenance_sql(sql, feeds, "VACUUM (ANALYZE) ", false);
+		exec_ok(t->conn, sql, PGRES_COMMAND_OK);
+	maintenance_sql(sql, t, feeds, "VACUUM (ANALYZE) ", false);
 	if (sql[0] != '\0')
-		exec_ok(sql, PGRES_COMMAND_OK);
+		exec_ok(t->conn, sql, PGRES_COMMAND_OK);
 	if (vacuum_skipped)
 		fputs("storemon-load: note: this role does not own the tables, so they were not "
 		      "vacuumed; reports read the new polls from the table until autovacuum has "
 		      "passed (or run VACUUM (ANALYZE) on them as their owner)\n",
 		      stderr);
+	vacuum_skipped = false;
 }
 
 static void
@@ -504,6 +508,7 @@ usage(void)
 	      "Polls are appended; hours and zones replace what is there (a file without data\n"
 	      "rows is refused unless --allow-empty).  All or nothing, in one transaction;\n"
 	      "then the loaded tables are vacuumed and analyzed (not with --no-vacuum).\n"
+	      "Each file is read once, from the start: pipes and /dev/stdin work.\n"
 	      "On a coordinator (storemon_coordinator) each record goes to its store's shard;\n"
 	      "no shard commits before every shard has loaded.\n",
 	      stderr);
@@ -519,9 +524,9 @@ parse_args(int argc, char **argv, Options *o)
 
 	for (; i < argc && strcmp(argv[i], "--") != 0; i++)
 	{
-		int k = strcmp(argv[i], "--status") == 0  ? 0
-		        : strcmp(argv[i], "--hours") == 0 ? 1
-		        : strcmp(argv[i], "--zones") == 0 ? 2
+		int k = strcmp(argv[i], "--status") == 0  ? FEED_STATUS
+		        : strcmp(argv[i], "--hours") == 0 ? FEED_HOURS
+		        : strcmp(argv[i], "--zones") == 0 ? FEED_ZONES
 		                                          : -1;
 
 		if (strcmp(argv[i], "--allow-empty") == 0)
@@ -558,18 +563,49 @@ parse_args(int argc, char **argv, Options *o)
 	}
 }
 
+/* Is the connection's client encoding UTF-8, which the reader then checks? */
+static bool
+utf8_client(PGconn *conn)
+{
+	return strcmp(pg_encoding_to_char(PQclientEncoding(conn)), "UTF8") == 0;
+}
+
+static void
+to_the_one_target(void *arg, Feed *feed, const CsvRecord *r)
+{
+	feed_record(arg, feed, r);
+}
+
+/* One database: every feed in turn, then the staged ones loaded, in one transaction. */
+static void
+load_one(Options *o, PGconn *conn)
+{
+	Target *t = malloc(sizeof(Target));
+	bool all[NFEEDS] = {true, true, true};
+	FeedSink sink = {to_the_one_target, NULL, t, &t, 1};
+
+	if (t == NULL)
+		fail("out of memory");
+	target_init(t, conn, "");
+	exec_ok(conn, "BEGIN", PGRES_COMMAND_OK);
+	for (int k = 0; k < NFEEDS; k++)
+		if (o->feeds[k].file != NULL)
+			read_feed(&o->feeds[k], &sink, utf8_client(conn));
+	load_staged(t, o->feeds, o->allow_empty, all);
+	exec_ok(conn, "COMMIT", PGRES_COMMAND_OK);
+	if (o->vacuum)
+		vacuum_loaded(t, o->feeds);
+	free(t);
+}
+
 int
 main(int argc, char **argv)
 {
-	Options o = {{{"status", NULL, NULL, NULL, false, "", false},
-	              {"hours", NULL, NULL, NULL, false, "", false},
-	              {"zones", NULL, NULL, NULL, false, "", false}},
-	             {NULL},
-	             {NULL},
-	             0,
-	             false,
-	             true,
-	             NULL};
+	Options o = {.feeds = {{.kind = FEED_STATUS, .name = "status"},
+	                       {.kind = FEED_HOURS, .name = "hours"},
+	                       {.kind = FEED_ZONES, .name = "zones"}},
+	             .vacuum = true};
+	PGconn *conn;
 	PGresult *res;
 
 	parse_args(argc, argv, &o);
@@ -586,23 +622,12 @@ main(int argc, char **argv)
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 	{
 		PQclear(res);
-		load_sharded(&o);
-		PQfinish(conn);
-		return 0;
+		load_sharded(&o, conn);
+		load_exit(0);
 	}
 	PQclear(res);
 	if (o.shards != NULL)
 		fail("--shards is for a coordinator (storemon_coordinator); this database is not one");
-	exec_ok("BEGIN", PGRES_COMMAND_OK);
-	o.feeds[0].direct = o.feeds[0].file != NULL && load_status_direct(&o.feeds[0], NULL);
-	o.feeds[1].direct = o.feeds[1].file != NULL && load_hours_direct(&o.feeds[1], NULL);
-	for (int k = 0; k < 3; k++)
-		if (o.feeds[k].file != NULL && !o.feeds[k].direct)
-			stage(&o.feeds[k], NULL);
-	load(o.feeds, o.allow_empty);
-	exec_ok("COMMIT", PGRES_COMMAND_OK);
-	if (o.vacuum)
-		vacuum_loaded(o.feeds);
-	PQfinish(conn);
-	return 0;
+	load_one(&o, conn);
+	load_exit(0);
 }
