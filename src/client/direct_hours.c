@@ -242,6 +242,8 @@ hours_direct_end(Target *t, Feed *feed)
 		stage_held(t, feed, h);
 		return;
 	}
+	/* before the savepoint: a rollback to it must keep the lock */
+	lock_for_replace(t->conn, "storemon.menu_hours");
 	exec_ok(t->conn, "SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 	frozen = truncate_if_empty(t->conn, "storemon.menu_hours");
 	if ((frozen ||

@@ -147,6 +147,13 @@ extern void stage_record(Target *t, Feed *feed, const CsvRecord *r);
  * what each table got, in the feeds' order.
  */
 extern void load_staged(Target *t, Feed *feeds, bool allow_empty, const bool *include);
+/*
+ * Before a replacement of table (hours, zones): wait for any other
+ * replacement of it to commit (storemon_load.c says why this lock).
+ */
+extern void lock_for_replace(PGconn *conn, const char *table);
+/* BEGIN of every load's transaction: READ COMMITTED, whatever the session's default. */
+#define LOAD_BEGIN "BEGIN ISOLATION LEVEL READ COMMITTED"
 /* VACUUM (ANALYZE) what was loaded, after the commit (VACUUM cannot run inside it). */
 extern void vacuum_loaded(Target *t, const Feed *feeds);
 

@@ -485,7 +485,7 @@ load_sharded(Options *o, PGconn *coord_conn)
 		{
 			snprintf(shards[i].prefix, sizeof(shards[i].prefix), "shard %d: ", i);
 			target_init(&shards[i].target, connect_shard(&shards[i], o), shards[i].prefix);
-			exec_ok(shards[i].target.conn, "BEGIN", PGRES_COMMAND_OK);
+			exec_ok(shards[i].target.conn, LOAD_BEGIN, PGRES_COMMAND_OK);
 			targets[ntargets++] = &shards[i].target;
 		}
 	for (int k = 0; k < NFEEDS; k++)

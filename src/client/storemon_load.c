@@ -381,6 +381,27 @@ feed_end(Target *t, Feed *feed)
 	}
 }
 
+/*
+ * A replacement (DELETE, then COPY or INSERT) of hours or zones is ordered
+ * after any other: SHARE ROW EXCLUSIVE conflicts with itself and with
+ * writers but not with readers, and the DELETE grant allows it.  In READ
+ * COMMITTED the DELETE's snapshot is taken after the lock is granted, so it
+ * sees and deletes what an earlier load committed: the table ends as one
+ * file, never the union of two.
+ */
+void
+lock_for_replace(PGconn *conn, const char *table)
+{
+	char sql[128];
+	PGresult *res;
+
+	snprintf(sql, sizeof(sql), "LOCK TABLE ONLY %s IN SHARE ROW EXCLUSIVE MODE", table);
+	res = PQexec(conn, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_with(conn, res, "storemon: ");
+	PQclear(res);
+}
+
 /* What the direct way of feed k did, as load_staged prints it. */
 static void
 print_direct(const Target *t, int k)
@@ -423,6 +444,10 @@ load_staged(Target *t, Feed *feeds, bool allow_empty, const bool *include)
 		any |= staged;
 	}
 	params[6] = allow_empty ? "true" : "false";
+	if (params[2] != NULL)
+		lock_for_replace(t->conn, "storemon.menu_hours");
+	if (params[4] != NULL)
+		lock_for_replace(t->conn, "storemon.timezones");
 	if (any)
 	{
 		res =
@@ -587,7 +612,7 @@ load_one(Options *o, PGconn *conn)
 	if (t == NULL)
 		fail("out of memory");
 	target_init(t, conn, "");
-	exec_ok(conn, "BEGIN", PGRES_COMMAND_OK);
+	exec_ok(conn, LOAD_BEGIN, PGRES_COMMAND_OK);
 	for (int k = 0; k < NFEEDS; k++)
 		if (o->feeds[k].file != NULL)
 			read_feed(&o->feeds[k], &sink, utf8_client(conn));
