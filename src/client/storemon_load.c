@@ -468,25 +468,53 @@ load_staged(Target *t, Feed *feeds, bool allow_empty, const bool *include)
 	PQclear(res);
 }
 
-/* Notices of VACUUM: a role that does not own the tables may not vacuum them. */
-static bool vacuum_skipped = false;
-
+/* Notices and warnings of VACUUM and ANALYZE are the server's, shown as they come. */
 static void
-vacuum_notice(void *arg, const PGresult *res)
+show_notice(void *arg, const PGresult *res)
 {
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
 	(void)arg;
-
-	if (msg != NULL && strstr(msg, "skipping") != NULL)
-		vacuum_skipped = true;
-	else
-		fputs(PQresultErrorMessage(res), stderr);
+	fputs(PQresultErrorMessage(res), stderr);
 }
 
-/* "VACUUM (ANALYZE) " or "ANALYZE " and the loaded tables frozen or not; "" for none. */
+/*
+ * May this role VACUUM and ANALYZE table?  The server's own rule, asked
+ * before, so that no message of the server's has to be read: the table's
+ * or the database's owner (a superuser is both), and from PostgreSQL 17 a
+ * role with MAINTAIN on it.
+ */
+static bool
+may_maintain(PGconn *conn, const char *table)
+{
+	const char *params[1] = {table};
+	PGresult *res =
+	    PQexecParams(conn,
+	                 PQserverVersion(conn) >= 170000
+	                     ? "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+	                       "OR pg_catalog.pg_has_role(d.datdba, 'USAGE') "
+	                       "OR pg_catalog.has_table_privilege(c.oid, 'MAINTAIN') "
+	                       "FROM pg_catalog.pg_class c, pg_catalog.pg_database d "
+	                       "WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass "
+	                       "AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
+	                     : "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') "
+	                       "OR pg_catalog.pg_has_role(d.datdba, 'USAGE') "
+	                       "FROM pg_catalog.pg_class c, pg_catalog.pg_database d "
+	                       "WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass "
+	                       "AND d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()",
+	                 1, NULL, params, NULL, NULL, 0);
+	bool may = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	           strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	return may;
+}
+
+/*
+ * "VACUUM (ANALYZE) " or "ANALYZE " and the loaded tables frozen or not
+ * that this role may maintain ("" for none); *refused: one it may not.
+ */
 static void
-maintenance_sql(char *sql, const Target *t, const Feed *feeds, const char *command, bool frozen)
+maintenance_sql(char *sql, const Target *t, const Feed *feeds, const char *command, bool frozen,
+                bool *refused)
 {
 	static const char *const tables[NFEEDS] = {"storemon.store_status", "storemon.menu_hours",
 	                                           "storemon.timezones"};
@@ -496,6 +524,11 @@ maintenance_sql(char *sql, const Target *t, const Feed *feeds, const char *comma
 	for (int i = 0; i < NFEEDS; i++)
 		if (feeds[i].file != NULL && (t->feeds[i].frozen && !t->feeds[i].staged) == frozen)
 		{
+			if (!may_maintain(t->conn, tables[i]))
+			{
+				*refused = true;
+				continue;
+			}
 			strcat(sql, first ? command : ", ");
 			strcat(sql, tables[i]);
 			first = false;
@@ -506,21 +539,21 @@ void
 vacuum_loaded(Target *t, const Feed *feeds)
 {
 	char sql[160];
+	bool refused = false;
 
-	PQsetNoticeReceiver(t->conn, vacuum_notice, NULL);
+	PQsetNoticeReceiver(t->conn, show_notice, NULL);
 	/* A table loaded frozen is all-visible already: only its statistics are new. */
-	maintenance_sql(sql, t, feeds, "ANALYZE ", true);
+	maintenance_sql(sql, t, feeds, "ANALYZE ", true, &refused);
 	if (sql[0] != '\0')
 		exec_ok(t->conn, sql, PGRES_COMMAND_OK);
-	maintenance_sql(sql, t, feeds, "VACUUM (ANALYZE) ", false);
+	maintenance_sql(sql, t, feeds, "VACUUM (ANALYZE) ", false, &refused);
 	if (sql[0] != '\0')
 		exec_ok(t->conn, sql, PGRES_COMMAND_OK);
-	if (vacuum_skipped)
+	if (refused)
 		fputs("storemon-load: note: this role does not own the tables, so they were not "
 		      "vacuumed; reports read the new polls from the table until autovacuum has "
 		      "passed (or run VACUUM (ANALYZE) on them as their owner)\n",
 		      stderr);
-	vacuum_skipped = false;
 }
 
 static void
