@@ -21,29 +21,22 @@ my $node = storemon_node('lookalikes', preload => 'storemon', log_statement => "
 	log_line_prefix => "'%m [%p] db=%d app=%a|'");
 my $dir = tempdir(CLEANUP => 1);
 
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-}
 
 # The feeds each path needs: clean ones go straight in (frozen when the
 # table is empty, indexes rebuilt when the load is large), unclean ones are
 # staged, a bad one fails.
-write_file("$dir/big.csv", "store_id,status,timestamp_utc\n"
+append_to_file("$dir/big.csv", "store_id,status,timestamp_utc\n"
 	  . join('', map { "s$_,active,2023-01-22 12:00:00 UTC\n" } 1 .. 12000));
-write_file("$dir/small.csv", "store_id,status,timestamp_utc\n"
+append_to_file("$dir/small.csv", "store_id,status,timestamp_utc\n"
 	  . join('', map { "s$_,inactive,2023-01-22 13:00:00+05:30\n" } 1 .. 50));
-write_file("$dir/unclean.csv", "store_id,status,timestamp_utc\n"
+append_to_file("$dir/unclean.csv", "store_id,status,timestamp_utc\n"
 	  . join('', map { " s$_ , Active ,2023-01-22 14:00:00 UTC\n" } 1 .. 50));
-write_file("$dir/bad.csv", "store_id,status,timestamp_utc\ns1,active,2023-01-22 15:00 UTC\ns2,maybe,2023-01-22 15:00 UTC\n");
-write_file("$dir/hours.csv", "store_id,day,start_time_local,end_time_local\n"
+append_to_file("$dir/bad.csv", "store_id,status,timestamp_utc\ns1,active,2023-01-22 15:00 UTC\ns2,maybe,2023-01-22 15:00 UTC\n");
+append_to_file("$dir/hours.csv", "store_id,day,start_time_local,end_time_local\n"
 	  . join('', map { "s$_,1,09:00:00,17:00:00\n" } 1 .. 50));
-write_file("$dir/hours_unclean.csv", "store_id,day,start_time_local,end_time_local\n"
+append_to_file("$dir/hours_unclean.csv", "store_id,day,start_time_local,end_time_local\n"
 	  . join('', map { "s$_, 2 , 09:00 ,17:00\n" } 1 .. 50));
-write_file("$dir/zones.csv", "store_id,timezone_str\n" . join('', map { "s$_,Asia/Tokyo\n" } 1 .. 50));
+append_to_file("$dir/zones.csv", "store_id,timezone_str\n" . join('', map { "s$_,Asia/Tokyo\n" } 1 .. 50));
 
 # Each path of the loader, as [arguments, should it succeed].
 my @single = (

@@ -53,12 +53,11 @@ my $want = rows_of('ref');
 like($want, qr/^33527 polls, 1442 hours, 244 zones/, 'every row of the sample');
 
 # A writer that delivers a file in pieces, cut inside records, with pauses.
-write_file("$dir/slowcat", q{#!/usr/bin/perl
+append_to_file("$dir/slowcat", q{#!/usr/bin/perl
 $| = 1; local $/; my $all = <STDIN>; my $n = int(length($all) / 5) + 7;
 for (my $i = 0; $i < length($all); $i += $n) { print substr($all, $i, $n); select(undef, undef, undef, 0.1); }
 });
 chmod 0755, "$dir/slowcat";
-sub write_file { my ($p, $t) = @_; open my $fh, '>', $p or die "$p: $!"; print $fh $t; close $fh; }
 
 my @fifos = map { "$dir/$_.fifo" } qw(status hours zones);
 system('mkfifo', @fifos) == 0 or die 'mkfifo';
@@ -82,7 +81,7 @@ for my $way (sort keys %ways)
 }
 
 # The staged way from a pipe too: a record to clean at the end of the polls.
-write_file("$dir/status_tail.csv", slurp_file($file{status}) . "tail, Active ,2023-01-25 12:00:00 UTC\n");
+append_to_file("$dir/status_tail.csv", slurp_file($file{status}) . "tail, Active ,2023-01-25 12:00:00 UTC\n");
 make_db('staged_ref');
 make_db('staged_pipe');
 sh("./storemon-load --status $dir/status_tail.csv $conn staged_ref");

@@ -17,24 +17,17 @@ $node->safe_psql('postgres', 'CREATE DATABASE feeds');
 $node->safe_psql('feeds', 'CREATE EXTENSION storemon');
 my $dir = tempdir(CLEANUP => 1);
 
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-}
 
 # Files of 50 stores each, a* and b*: clean (the direct way) or with a first
 # record to trim (so the whole file is staged).
 for my $f ('a', 'b')
 {
 	my @stores = map { "$f$_" } 1 .. 50;
-	write_file("$dir/hours_${f}_direct.csv", "store_id,day,start_time_local,end_time_local\n"
+	append_to_file("$dir/hours_${f}_direct.csv", "store_id,day,start_time_local,end_time_local\n"
 		  . join('', map { "$_,1,09:00:00,17:00:00\n" } @stores));
-	write_file("$dir/hours_${f}_staged.csv", "store_id,day,start_time_local,end_time_local\n"
+	append_to_file("$dir/hours_${f}_staged.csv", "store_id,day,start_time_local,end_time_local\n"
 		  . join('', map { " $_ ,1,09:00:00,17:00:00\n" } @stores));
-	write_file("$dir/zones_${f}_staged.csv", "store_id,timezone_str\n" . join('', map { "$_,Asia/Tokyo\n" } @stores));
+	append_to_file("$dir/zones_${f}_staged.csv", "store_id,timezone_str\n" . join('', map { "$_,Asia/Tokyo\n" } @stores));
 }
 
 my %table = (hours => 'menu_hours', zones => 'timezones');

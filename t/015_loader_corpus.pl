@@ -25,13 +25,6 @@ for my $db ('direct', 'staged')
 	$session{$db} = $node->background_psql($db);
 }
 
-sub write_file
-{
-	my ($path, $bytes) = @_;
-	open my $fh, '>:raw', $path or die "$path: $!";
-	print $fh $bytes;
-	close $fh;
-}
 
 my $ts = '2023-01-22 12:00:00 UTC';
 my @ids = ('x', 'x y', ' x', 'x ', '   ', '', '""', '"x"', '"x,y"', '"x""y"', 'x"y', '"x"y', "\"x\ny\"",
@@ -98,7 +91,7 @@ for my $f ('status', 'hours')
 		{
 			$session{$way}->query_safe("TRUNCATE storemon.$spec->{table}");
 			my $path = "$dir/$f-$way-$i.csv";
-			write_file($path, $spec->{header} . $spec->{$way} . $entry);
+			append_to_file($path, $spec->{header} . $spec->{$way} . $entry);
 			my $log_from = -s $node->logfile;
 			$result{$way} = load($way, $f, $path);
 			$result{$way} .= 'rows: ' . $session{$way}->query_safe($spec->{rows});

@@ -27,13 +27,6 @@ $node->safe_psql('coord', q{CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHE
 my ($rc, $out, $err) = $node->psql('feeds', 'SELECT 1/0');
 like($err, qr/Division durch Null/, 'the server\'s messages are in German (lc_messages, its translations)');
 
-sub write_file
-{
-	my ($path, $bytes) = @_;
-	open my $fh, '>:raw', $path or die "$path: $!";
-	print $fh $bytes;
-	close $fh;
-}
 
 sub load
 {
@@ -46,13 +39,13 @@ sub load
 
 my $status = "store_id,status,timestamp_utc\n";
 my $hours = "store_id,day,start_time_local,end_time_local\n";
-write_file("$dir/utf8.csv", "$status\"a\nb\",active,2023-01-22 12:00:00 UTC\nc\xff,active,2023-01-22 12:00:00 UTC\n");
-write_file("$dir/quote.csv", "$status\"a,active,2023-01-22 12:00:00 UTC\n");
-write_file("$dir/nul.csv", "${status}a,active,2023-01-22 12:00:00 UTC\nb\x00,active,2023-01-22 12:00:00 UTC\n");
-write_file("$dir/cr.csv", "${status}a,active,2023-01-22 12:00:00 UTC\nb\rc,active,2023-01-22 12:00:00 UTC\n");
-write_file("$dir/long.csv", "${status}a,active,2023-01-22 12:00:00 UTC\n" . ('9' x 2000000) . ",active,2023-01-22\n");
-write_file("$dir/hours_25.csv", "${hours}a,1,09:00,17:00\nb,1,25:00,17:00\n");
-write_file("$dir/sharded_bad.csv", $status . join('', map { "s$_,active,2023-01-22 12:00:00 UTC\n" } 1 .. 100)
+append_to_file("$dir/utf8.csv", "$status\"a\nb\",active,2023-01-22 12:00:00 UTC\nc\xff,active,2023-01-22 12:00:00 UTC\n");
+append_to_file("$dir/quote.csv", "$status\"a,active,2023-01-22 12:00:00 UTC\n");
+append_to_file("$dir/nul.csv", "${status}a,active,2023-01-22 12:00:00 UTC\nb\x00,active,2023-01-22 12:00:00 UTC\n");
+append_to_file("$dir/cr.csv", "${status}a,active,2023-01-22 12:00:00 UTC\nb\rc,active,2023-01-22 12:00:00 UTC\n");
+append_to_file("$dir/long.csv", "${status}a,active,2023-01-22 12:00:00 UTC\n" . ('9' x 2000000) . ",active,2023-01-22\n");
+append_to_file("$dir/hours_25.csv", "${hours}a,1,09:00,17:00\nb,1,25:00,17:00\n");
+append_to_file("$dir/sharded_bad.csv", $status . join('', map { "s$_,active,2023-01-22 12:00:00 UTC\n" } 1 .. 100)
 	  . "s7,maybe,2023-01-22 12:00:00 UTC\n");
 
 # Each load that must be refused: [arguments, the line named, or undef].
@@ -98,7 +91,7 @@ like($e, qr/no shard was changed/, 'and says no shard was changed');
 
 # A role that may load but not vacuum is told so, whatever the server's language.
 $node->safe_psql('feeds', 'CREATE ROLE loader LOGIN; GRANT INSERT ON storemon.store_status TO loader');
-write_file("$dir/polls.csv", "${status}p1,active,2023-01-22 12:00:00 UTC\n");
+append_to_file("$dir/polls.csv", "${status}p1,active,2023-01-22 12:00:00 UTC\n");
 $e = '';
 {
 	my ($o);
