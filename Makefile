@@ -46,9 +46,9 @@ $(OBJS): $(wildcard src/*.h)
 prove_installcheck:
 	$(prove_installcheck)
 
-storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/direct_status.c src/client/csv_reader.c src/client/csv_reader.h \
-		src/client/direct_hours.c src/client/direct_load.c src/feed_format.c src/client/load.h
+storemon-load: $(wildcard src/client/*.c src/client/*.h) src/feed_format.c src/feed_format.h
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -Isrc -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
+
 
 deps:
 	scripts/install-deps

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "load.h"
+#include "direct_hours.h"
+#include "direct_load.h"
+#include "staged.h"
 
 static bool
 is_digit(char c)
@@ -67,16 +69,21 @@ clean(char *const *f, const int *col)
 /* The most bytes of records held for sorting; a larger file is staged. */
 #define HOURS_HELD_MAX (64 << 20)
 
-/* A record held: offsets in the arena of its raw text and its store_id. */
+/*
+ * A record held: offsets in the arena of its raw text and its store_id,
+ * and that id's address once the arena stops growing, to sort by.
+ */
 typedef struct HeldRecord
 {
 	size_t raw, raw_len, id, id_len;
+	const char *key;
 	long line;
 	int fields;
 } HeldRecord;
 
 typedef struct HoursDirect
 {
+	Loader *loader;
 	int col[4]; /* store_id, day, start, end */
 	CsvFields f;
 	char *arena;
@@ -86,14 +93,12 @@ typedef struct HoursDirect
 } HoursDirect;
 
 static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
+grow(Loader *l, void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
 	*cap = need > 2 * *cap ? need : 2 * *cap;
-	if ((p = realloc(p, *cap * elem)) == NULL)
-		fail("out of memory");
-	return p;
+	return loader_realloc(l, p, *cap * elem);
 }
 
 static size_t
@@ -101,7 +106,7 @@ append(HoursDirect *h, const char *bytes, size_t n)
 {
 	size_t at = h->len;
 
-	h->arena = grow(h->arena, &h->cap, h->len + n + 1, 1);
+	h->arena = grow(h->loader, h->arena, &h->cap, h->len + n + 1, 1);
 	memcpy(h->arena + h->len, bytes, n);
 	h->arena[h->len + n] = '\0';
 	h->len += n + 1;
@@ -111,15 +116,13 @@ append(HoursDirect *h, const char *bytes, size_t n)
 static void
 hold(HoursDirect *h, const CsvRecord *r, const char *id)
 {
-	HeldRecord e = {0, r->len, 0, strlen(id), r->line, r->fields};
+	HeldRecord e = {0, r->len, 0, strlen(id), NULL, r->line, r->fields};
 
 	e.raw = append(h, r->text, r->len);
 	e.id = append(h, id, e.id_len);
-	h->held = grow(h->held, &h->held_cap, h->n + 1, sizeof(HeldRecord));
+	h->held = grow(h->loader, h->held, &h->held_cap, h->n + 1, sizeof(HeldRecord));
 	h->held[h->n++] = e;
 }
-
-static const char *sort_arena;
 
 /* store_id order of COLLATE "C": bytes, then length. */
 static int
@@ -127,7 +130,7 @@ by_store_id(const void *a, const void *b)
 {
 	const HeldRecord *x = a, *y = b;
 	size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
-	int c = memcmp(sort_arena + x->id, sort_arena + y->id, n);
+	int c = memcmp(x->key, y->key, n);
 
 	return c != 0 ? c : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
@@ -145,28 +148,28 @@ free_held(HoursDirect *h)
 static void
 stage_held(Target *t, Feed *feed, HoursDirect *h)
 {
-	stage_begin(t, feed);
+	staged_begin(t, feed);
 	for (size_t i = 0; i < h->n; i++)
 	{
 		CsvRecord r = {h->arena + h->held[i].raw, h->held[i].raw_len, 0,
 		               h->held[i].line,           h->held[i].fields,  true};
 
-		stage_record(t, feed, &r);
+		staged_record(t, feed, &r);
 	}
 	t->feeds[feed->kind].direct = NULL;
 	free_held(h);
 }
 
-bool
+static bool
 hours_direct_begin(Target *t, Feed *feed)
 {
 	static const char *const names[] = {
 	    "store_id",         NULL, "day_of_week",    "dayofweek", "day", NULL,
 	    "start_time_local", NULL, "end_time_local", NULL};
-	HoursDirect *h = calloc(1, sizeof(HoursDirect));
+	HoursDirect *h =
+	    memset(loader_realloc(t->loader, NULL, sizeof(HoursDirect)), 0, sizeof(HoursDirect));
 
-	if (h == NULL)
-		fail("out of memory");
+	h->loader = t->loader;
 	if (!find_columns(feed, names, 4, h->col))
 	{
 		free(h);
@@ -176,14 +179,14 @@ hours_direct_begin(Target *t, Feed *feed)
 	return true;
 }
 
-bool
+static bool
 hours_direct_record(Target *t, Feed *feed, const CsvRecord *r)
 {
 	HoursDirect *h = t->feeds[feed->kind].direct;
 	int n = r->plain ? csv_split(r, &h->f) : 0;
 
 	if (n < 0)
-		fail("out of memory");
+		loader_fail(t->loader, "out of memory");
 	if (n == feed->ncols && clean(h->f.field, h->col) && h->len + 2 * r->len < HOURS_HELD_MAX)
 	{
 		hold(h, r, h->f.field[h->col[0]]);
@@ -207,7 +210,8 @@ copy_held(Target *t, HoursDirect *h, bool frozen)
 	                               "start_time_local, end_time_local) FROM STDIN (FORMAT csv)");
 	if (!result_is(res, PGRES_COPY_IN))
 		return false;
-	sort_arena = h->arena;
+	for (size_t i = 0; i < h->n; i++)
+		h->held[i].key = h->arena + h->held[i].id;
 	qsort(h->held, h->n, sizeof(HeldRecord), by_store_id);
 	t->out.len = 0;
 	for (size_t i = 0; i < h->n; i++)
@@ -229,7 +233,7 @@ copy_held(Target *t, HoursDirect *h, bool frozen)
 	return copied;
 }
 
-void
+static void
 hours_direct_end(Target *t, Feed *feed)
 {
 	FeedLoad *fl = &t->feeds[feed->kind];
@@ -243,14 +247,14 @@ hours_direct_end(Target *t, Feed *feed)
 		return;
 	}
 	/* before the savepoint: a rollback to it must keep the lock */
-	lock_for_replace(t->conn, "storemon.menu_hours");
-	exec_ok(t->conn, "SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-	frozen = truncate_if_empty(t->conn, "storemon.menu_hours");
+	lock_for_replace(t, "storemon.menu_hours");
+	exec_ok(t->loader, t->conn, "SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	frozen = truncate_if_empty(t, "storemon.menu_hours");
 	if ((frozen ||
 	     result_is(PQexec(t->conn, "DELETE FROM storemon.menu_hours"), PGRES_COMMAND_OK)) &&
 	    copy_held(t, h, frozen))
 	{
-		exec_ok(t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+		exec_ok(t->loader, t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 		fl->direct_rows = (long)h->n;
 		fl->frozen = frozen;
 		fl->way = WAY_DONE;
@@ -259,7 +263,9 @@ hours_direct_end(Target *t, Feed *feed)
 		return;
 	}
 	/* a value the server refuses: the staged way names it */
-	exec_ok(t->conn, "ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-	exec_ok(t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	exec_ok(t->loader, t->conn, "ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	exec_ok(t->loader, t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
 	stage_held(t, feed, h);
 }
+
+const DirectWay hours_direct = {hours_direct_begin, hours_direct_record, hours_direct_end};

@@ -1,7 +1,7 @@
 /*
  * direct_status.c — the polls file straight into store_status.
  *
- * The staged load (storemon_load.c, storemon_load_staged) copies every
+ * The staged load (staged.c, storemon_load_staged) copies every
  * record into a temporary table of text and then INSERTs it with casts,
  * trims and checks: two passes over two million rows, most of the load's
  * time.  Most feeds are already exactly what that INSERT would store: ids
@@ -31,8 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct_load.h"
+#include "direct_status.h"
 #include "feed_format.h"
-#include "load.h"
 
 typedef struct StatusDirect
 {
@@ -97,7 +98,7 @@ copy_begin(Target *t, const Feed *feed, const StatusDirect *d)
 	                                "status) FROM STDIN (FORMAT binary)");
 
 	if (PQresultStatus(res) != PGRES_COPY_IN)
-		fail_feed(t->conn, res, feed);
+		loader_fail_feed(t->loader, t->conn, res, feed);
 	PQclear(res);
 	t->out.len = 0;
 	copy_put(t, binary_header, sizeof(binary_header));
@@ -123,28 +124,28 @@ decide_indexes(Target *t, const Feed *feed, StatusDirect *d)
 	res = PQexecParams(t->conn, "SELECT storemon_internal.bulk_drop_indexes($1::pg_catalog.int8)",
 	                   1, NULL, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		fail_feed(t->conn, res, feed);
-	if (!PQgetisnull(res, 0, 0) && (d->index_defs = strdup(PQgetvalue(res, 0, 0))) == NULL)
-		fail("out of memory");
+		loader_fail_feed(t->loader, t->conn, res, feed);
+	if (!PQgetisnull(res, 0, 0))
+		d->index_defs = strcpy(loader_realloc(t->loader, NULL, strlen(PQgetvalue(res, 0, 0)) + 1),
+		                       PQgetvalue(res, 0, 0));
 	PQclear(res);
 	d->decide_at = 0;
 	copy_begin(t, feed, d);
 }
 
-bool
+static bool
 status_direct_begin(Target *t, Feed *feed)
 {
 	static const char *const names[] = {"store_id", NULL, "status", NULL, "timestamp_utc", NULL};
-	StatusDirect *d = calloc(1, sizeof(StatusDirect));
+	StatusDirect *d =
+	    memset(loader_realloc(t->loader, NULL, sizeof(StatusDirect)), 0, sizeof(StatusDirect));
 
-	if (d == NULL)
-		fail("out of memory");
 	if (!find_columns(feed, names, 3, d->col))
 	{
 		free(d);
 		return false; /* the staged way says what is wrong */
 	}
-	d->frozen = truncate_if_empty(t->conn, "storemon.store_status");
+	d->frozen = truncate_if_empty(t, "storemon.store_status");
 	d->decide_at = decision_count(t->conn);
 	copy_begin(t, feed, d);
 	t->feeds[feed->kind].direct = d;
@@ -167,7 +168,7 @@ stop(Target *t, const Feed *feed, StatusDirect *d)
 		    NULL, params, NULL, NULL, 0);
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			fail_feed(t->conn, res, feed);
+			loader_fail_feed(t->loader, t->conn, res, feed);
 		PQclear(res);
 		fl->rebuilt = true;
 		free(d->index_defs);
@@ -179,7 +180,7 @@ stop(Target *t, const Feed *feed, StatusDirect *d)
 	free(d);
 }
 
-bool
+static bool
 status_direct_record(Target *t, Feed *feed, const CsvRecord *r)
 {
 	StatusDirect *d = t->feeds[feed->kind].direct;
@@ -188,7 +189,7 @@ status_direct_record(Target *t, Feed *feed, const CsvRecord *r)
 	int64_t us;
 
 	if (n < 0)
-		fail("out of memory");
+		loader_fail(t->loader, "out of memory");
 	if (n != feed->ncols || !clean(f, d->col) ||
 	    !sm_feed_timestamp_us(f[d->col[2]], strlen(f[d->col[2]]), &us))
 	{
@@ -201,8 +202,10 @@ status_direct_record(Target *t, Feed *feed, const CsvRecord *r)
 	return true;
 }
 
-void
+static void
 status_direct_end(Target *t, Feed *feed)
 {
 	stop(t, feed, t->feeds[feed->kind].direct);
 }
+
+const DirectWay status_direct = {status_direct_begin, status_direct_record, status_direct_end};

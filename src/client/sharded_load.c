@@ -7,7 +7,7 @@
  *    storemon_coordinator.shard_of(), the rule PL/Proxy routes queries by,
  *    so loads and queries agree (a bounded cache keeps the answers).
  * 2. Load.  Each record then goes to its shard's load, open on every shard
- *    at once: the usual direct or staged way (storemon_load.c), with the
+ *    at once: the usual direct or staged way (feed.c), with the
  *    record's physical line, so an error still names the file, line and
  *    value.  Each shard's transaction is left open.
  * 3. Commit.  Only when every shard has loaded does any commit; then they
@@ -26,7 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "load.h"
+#include "feed.h"
+#include "sharded_load.h"
+#include "staged.h"
 
 /* Advisory lock key (two int4) taken by loads on the coordinator. */
 #define LOAD_LOCK "pg_catalog.pg_advisory_lock(1937007981, 2)"
@@ -65,9 +67,21 @@ typedef struct Waiting
 	bool plain;
 } Waiting;
 
+/* A load through the coordinator. */
+typedef struct Sharding
+{
+	Loader *loader;
+	PGconn *coord;
+	Shard *shards;
+	int nshards;
+	IdSet cache; /* shards of the store ids seen */
+	long routed; /* records routed */
+} Sharding;
+
 /* One feed's records on their way to the shards. */
 typedef struct Router
 {
+	Sharding *s;
 	int id_column; /* the header's store_id field; -1: none, -2: not looked at yet */
 	CsvFields f;
 	char *arena;
@@ -75,12 +89,6 @@ typedef struct Router
 	Waiting *w;
 	size_t n, wcap;
 } Router;
-
-static PGconn *coord;
-static Shard *shards;
-static int nshards;
-static IdSet cache;
-static long routed;
 
 static uint64_t
 fnv1a(const char *s)
@@ -103,26 +111,26 @@ idset_slot(const IdSet *set, const char *id)
 }
 
 static void
-idset_init(IdSet *set, size_t cap)
+idset_init(Loader *l, IdSet *set, size_t cap)
 {
-	*set = (IdSet){calloc(cap, sizeof(char *)), calloc(cap, sizeof(int)), cap, 0, 0};
-	if (set->ids == NULL || set->shard == NULL)
-		fail("out of memory");
+	*set = (IdSet){loader_realloc(l, NULL, cap * sizeof(char *)),
+	               loader_realloc(l, NULL, cap * sizeof(int)), cap, 0, 0};
+	memset(set->ids, 0, cap * sizeof(char *));
 }
 
 static void
-idset_clear(IdSet *set)
+idset_clear(Loader *l, IdSet *set)
 {
 	for (size_t k = 0; k < set->cap; k++)
 		free(set->ids[k]);
 	free(set->ids);
 	free(set->shard);
-	idset_init(set, 1024);
+	idset_init(l, set, 1024);
 }
 
 /* The slot of id, added with shard -1 when it is new. */
 static size_t
-idset_add(IdSet *set, const char *id)
+idset_add(Loader *l, IdSet *set, const char *id)
 {
 	size_t i;
 
@@ -130,7 +138,7 @@ idset_add(IdSet *set, const char *id)
 	{
 		IdSet bigger;
 
-		idset_init(&bigger, 2 * set->cap);
+		idset_init(l, &bigger, 2 * set->cap);
 		for (size_t k = 0; k < set->cap; k++)
 			if (set->ids[k] != NULL)
 			{
@@ -148,8 +156,7 @@ idset_add(IdSet *set, const char *id)
 	i = idset_slot(set, id);
 	if (set->ids[i] == NULL)
 	{
-		if ((set->ids[i] = strdup(id)) == NULL)
-			fail("out of memory");
+		set->ids[i] = strcpy(loader_realloc(l, NULL, strlen(id) + 1), id);
 		set->shard[i] = -1;
 		set->count++;
 		set->bytes += strlen(id) + 1;
@@ -158,31 +165,36 @@ idset_add(IdSet *set, const char *id)
 }
 
 static void
-coord_ok(PGresult *res, ExecStatusType expected, const char *what)
+coord_ok(Sharding *s, PGresult *res, ExecStatusType expected, const char *what)
 {
 	if (PQresultStatus(res) != expected)
-		fail("coordinator: %s: %s", what, PQerrorMessage(coord));
+		loader_fail(s->loader, "coordinator: %s: %s", what, PQerrorMessage(s->coord));
 }
 
 /* The coordinator's shards. */
 static void
-list_shards(void)
+list_shards(Sharding *s)
 {
-	PGresult *res = PQexec(coord, "SELECT shard, connstr FROM storemon_coordinator.shards()");
+	PGresult *res = PQexec(s->coord, "SELECT shard, connstr FROM storemon_coordinator.shards()");
 
-	coord_ok(res, PGRES_TUPLES_OK, "listing the shards");
-	nshards = PQntuples(res);
-	if (nshards == 0)
-		fail("coordinator: the cluster storemon_shards has no partitions (p0, p1, ...)");
-	shards = calloc(nshards, sizeof(Shard));
-	if (shards == NULL)
-		fail("out of memory");
-	for (int i = 0; i < nshards; i++)
+	coord_ok(s, res, PGRES_TUPLES_OK, "listing the shards");
+	s->nshards = PQntuples(res);
+	if (s->nshards == 0)
+		loader_fail(s->loader,
+		            "coordinator: the cluster storemon_shards has no partitions (p0, p1, ...)");
+	s->shards = loader_realloc(s->loader, NULL, s->nshards * sizeof(Shard));
+	memset(s->shards, 0, s->nshards * sizeof(Shard));
+	for (int i = 0; i < s->nshards; i++)
 	{
-		shards[i].number = atoi(PQgetvalue(res, i, 0));
-		shards[i].connstr = strdup(PQgetvalue(res, i, 1));
-		if (shards[i].number != i)
-			fail("coordinator: the partitions of storemon_shards are not p0 to p%d", nshards - 1);
+		const char *connstr = PQgetvalue(res, i, 1);
+
+		s->shards[i].number = atoi(PQgetvalue(res, i, 0));
+		s->shards[i].connstr =
+		    strcpy(loader_realloc(s->loader, NULL, strlen(connstr) + 1), connstr);
+		if (s->shards[i].number != i)
+			loader_fail(s->loader,
+			            "coordinator: the partitions of storemon_shards are not p0 to p%d",
+			            s->nshards - 1);
 	}
 	PQclear(res);
 }
@@ -199,15 +211,14 @@ store_id_column(const Feed *feed)
 
 /* The text[] literal of the ids of slots[0..n). */
 static char *
-id_array(char *const *ids, size_t n)
+id_array(Loader *l, char *const *ids, size_t n)
 {
 	size_t size = 3;
 	char *out, *o;
 
 	for (size_t i = 0; i < n; i++)
 		size += 2 * strlen(ids[i]) + 3;
-	if ((out = o = malloc(size)) == NULL)
-		fail("out of memory");
+	out = o = loader_realloc(l, NULL, size);
 	*o++ = '{';
 	for (size_t i = 0; i < n; i++)
 	{
@@ -229,33 +240,34 @@ id_array(char *const *ids, size_t n)
 
 /* Ask the coordinator for the shards of the n ids, and keep them in the cache. */
 static void
-ask_shards(char **ids, size_t n)
+ask_shards(Sharding *s, char **ids, size_t n)
 {
 	char nshards_text[16];
-	char *array = id_array(ids, n);
+	char *array = id_array(s->loader, ids, n);
 	const char *params[2] = {array, nshards_text};
 	PGresult *res;
 
-	snprintf(nshards_text, sizeof(nshards_text), "%d", nshards);
-	res = PQexecParams(coord,
+	snprintf(nshards_text, sizeof(nshards_text), "%d", s->nshards);
+	res = PQexecParams(s->coord,
 	                   "SELECT storemon_coordinator.shard_of(u.id, $2::pg_catalog.int4) "
 	                   "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS u (id, n) "
 	                   "ORDER BY u.n",
 	                   2, NULL, params, NULL, NULL, 0);
-	coord_ok(res, PGRES_TUPLES_OK, "routing");
+	coord_ok(s, res, PGRES_TUPLES_OK, "routing");
 	if ((size_t)PQntuples(res) != n)
-		fail("coordinator: routing: %zu store ids asked, %d answered", n, PQntuples(res));
+		loader_fail(s->loader, "coordinator: routing: %zu store ids asked, %d answered", n,
+		            PQntuples(res));
 	for (size_t i = 0; i < n; i++)
-		cache.shard[idset_slot(&cache, ids[i])] = atoi(PQgetvalue(res, (int)i, 0));
+		s->cache.shard[idset_slot(&s->cache, ids[i])] = atoi(PQgetvalue(res, (int)i, 0));
 	PQclear(res);
 	free(array);
 }
 
 static void
-to_shard(int shard, Feed *feed, const CsvRecord *r)
+to_shard(Sharding *s, int shard, Feed *feed, const CsvRecord *r)
 {
-	if (shard >= 0 && shard < nshards && shards[shard].wanted)
-		feed_record(&shards[shard].target, feed, r);
+	if (shard >= 0 && shard < s->nshards && s->shards[shard].wanted)
+		feed_record(&s->shards[shard].target, feed, r);
 }
 
 /* Route the waiting records: their ids' shards asked for once, then each record loaded. */
@@ -263,33 +275,32 @@ static void
 route_waiting(void *arg, Feed *feed)
 {
 	Router *rt = arg;
-	char **unknown = malloc((rt->n + 1) * sizeof(char *));
+	Sharding *s = rt->s;
+	char **unknown = loader_realloc(s->loader, NULL, (rt->n + 1) * sizeof(char *));
 	size_t nunknown = 0;
 
-	if (unknown == NULL)
-		fail("out of memory");
-	if (cache.bytes > ROUTE_CACHE_BYTES)
-		idset_clear(&cache);
+	if (s->cache.bytes > ROUTE_CACHE_BYTES)
+		idset_clear(s->loader, &s->cache);
 	for (size_t i = 0; i < rt->n; i++)
 	{
-		size_t slot = idset_add(&cache, rt->arena + rt->w[i].id);
+		size_t slot = idset_add(s->loader, &s->cache, rt->arena + rt->w[i].id);
 
-		if (cache.shard[slot] == -1)
+		if (s->cache.shard[slot] == -1)
 		{
-			cache.shard[slot] = -2; /* asked for below */
-			unknown[nunknown++] = cache.ids[slot];
+			s->cache.shard[slot] = -2; /* asked for below */
+			unknown[nunknown++] = s->cache.ids[slot];
 		}
 	}
 	if (nunknown > 0)
-		ask_shards(unknown, nunknown);
+		ask_shards(s, unknown, nunknown);
 	for (size_t i = 0; i < rt->n; i++)
 	{
 		CsvRecord r = {rt->arena + rt->w[i].raw, rt->w[i].raw_len, 0, rt->w[i].line,
 		               rt->w[i].fields,          rt->w[i].plain};
 
-		to_shard(cache.shard[idset_slot(&cache, rt->arena + rt->w[i].id)], feed, &r);
+		to_shard(s, s->cache.shard[idset_slot(&s->cache, rt->arena + rt->w[i].id)], feed, &r);
 	}
-	routed += (long)rt->n;
+	s->routed += (long)rt->n;
 	rt->n = rt->len = 0;
 	free(unknown);
 }
@@ -302,8 +313,7 @@ arena_add(Router *rt, const char *bytes, size_t n)
 	if (rt->len + n + 1 > rt->cap)
 	{
 		rt->cap = 2 * (rt->len + n + 1);
-		if ((rt->arena = realloc(rt->arena, rt->cap)) == NULL)
-			fail("out of memory");
+		rt->arena = loader_realloc(rt->s->loader, rt->arena, rt->cap);
 	}
 	memcpy(rt->arena + at, bytes, n);
 	rt->arena[at + n] = '\0';
@@ -327,8 +337,8 @@ route_record(void *arg, Feed *feed, const CsvRecord *r)
 		rt->id_column = store_id_column(feed);
 	if (rt->id_column < 0)
 	{
-		to_shard(0, feed, r); /* shard 0's load refuses the header, as one node does */
-		routed++;
+		to_shard(rt->s, 0, feed, r); /* shard 0's load refuses the header, as one node does */
+		rt->s->routed++;
 		return;
 	}
 	if (csv_split(r, &rt->f) > rt->id_column)
@@ -344,8 +354,7 @@ route_record(void *arg, Feed *feed, const CsvRecord *r)
 	if (rt->n == rt->wcap)
 	{
 		rt->wcap = rt->wcap ? 2 * rt->wcap : 1024;
-		if ((rt->w = realloc(rt->w, rt->wcap * sizeof(Waiting))) == NULL)
-			fail("out of memory");
+		rt->w = loader_realloc(rt->s->loader, rt->w, rt->wcap * sizeof(Waiting));
 	}
 	rt->w[rt->n++] = w;
 	if (rt->n >= ROUTE_BATCH || rt->len >= ROUTE_BATCH_BYTES)
@@ -357,8 +366,11 @@ route_record(void *arg, Feed *feed, const CsvRecord *r)
  * Once commits have begun, say which shards have the load and which not.
  */
 static void
-report_shards(void)
+report_shards(void *arg)
 {
+	const Sharding *s = arg;
+	const Shard *shards = s->shards;
+	int nshards = s->nshards;
 	bool any_committed = false;
 
 	for (int i = 0; i < nshards; i++)
@@ -389,8 +401,9 @@ report_shards(void)
 
 /* The shard's connection string, with the user and encoding this load was given. */
 static PGconn *
-connect_shard(const Shard *s, const Options *o)
+connect_shard(Loader *l, const Shard *s)
 {
+	const Options *o = l->options;
 	const char *keys[6] = {"dbname", NULL};
 	const char *vals[6] = {s->connstr, NULL};
 	int n = 1;
@@ -404,9 +417,9 @@ connect_shard(const Shard *s, const Options *o)
 			vals[n++] = o->vals[i];
 		}
 	keys[n] = vals[n] = NULL;
-	c = connect_db(keys, vals);
+	c = loader_connect(l, keys, vals);
 	if (PQstatus(c) != CONNECTION_OK)
-		fail("shard %d (%s): %s", s->number, s->connstr, PQerrorMessage(c));
+		loader_fail(l, "shard %d (%s): %s", s->number, s->connstr, PQerrorMessage(c));
 	return c;
 }
 
@@ -425,19 +438,20 @@ maybe_cut(const char *point)
 
 /* --shards 1,2: only those shards; NULL: all. */
 static void
-choose_shards(const char *list)
+choose_shards(Sharding *s, const char *list)
 {
-	for (int i = 0; i < nshards; i++)
-		shards[i].wanted = list == NULL;
+	for (int i = 0; i < s->nshards; i++)
+		s->shards[i].wanted = list == NULL;
 	for (const char *p = list; p != NULL && *p != '\0';)
 	{
 		char *end;
 		long n = strtol(p, &end, 10);
 
-		if (end == p || n < 0 || n >= nshards || (*end != ',' && *end != '\0'))
-			fail("--shards %s: give shard numbers from 0 to %d, separated by commas", list,
-			     nshards - 1);
-		shards[n].wanted = true;
+		if (end == p || n < 0 || n >= s->nshards || (*end != ',' && *end != '\0'))
+			loader_fail(s->loader,
+			            "--shards %s: give shard numbers from 0 to %d, separated by commas", list,
+			            s->nshards - 1);
+		s->shards[n].wanted = true;
 		p = *end == ',' ? end + 1 : end;
 	}
 }
@@ -448,8 +462,9 @@ choose_shards(const char *list)
  * without --allow-empty, and its load says so.
  */
 static void
-refuse_empty_files(Options *o, Target *first)
+refuse_empty_files(Loader *l, Target *first)
 {
+	Options *o = l->options;
 	bool include[NFEEDS] = {true, false, false};
 	bool any = false;
 
@@ -460,66 +475,67 @@ refuse_empty_files(Options *o, Target *first)
 		return;
 	for (int k = FEED_HOURS; k < NFEEDS; k++)
 		include[k] = include[k] || first->feeds[k].staged_records > 0;
-	load_staged(first, o->feeds, false, include);
-	fail("a file without data rows was not refused");
+	staged_load(first, o->feeds, false, include);
+	loader_fail(l, "a file without data rows was not refused");
 }
 
-int
-load_sharded(Options *o, PGconn *coord_conn)
+void
+load_sharded(Loader *l, PGconn *coord)
 {
+	Options *o = l->options;
+	Sharding s = {.loader = l, .coord = coord};
 	Target **targets;
 	int ntargets = 0, loaded = 0;
 	bool all[NFEEDS] = {true, true, true};
 	char point[32];
 
-	coord = coord_conn;
-	coord_ok(PQexec(coord, "SELECT " LOAD_LOCK), PGRES_TUPLES_OK, "waiting for other loads");
-	list_shards();
-	choose_shards(o->shards);
-	idset_init(&cache, 1024);
-	load_cleanup = report_shards;
-	if ((targets = calloc(nshards, sizeof(Target *))) == NULL)
-		fail("out of memory");
-	for (int i = 0; i < nshards; i++)
-		if (shards[i].wanted)
+	coord_ok(&s, PQexec(coord, "SELECT " LOAD_LOCK), PGRES_TUPLES_OK, "waiting for other loads");
+	list_shards(&s);
+	choose_shards(&s, o->shards);
+	idset_init(l, &s.cache, 1024);
+	l->on_error = report_shards;
+	l->on_error_arg = &s;
+	targets = loader_realloc(l, NULL, s.nshards * sizeof(Target *));
+	for (int i = 0; i < s.nshards; i++)
+		if (s.shards[i].wanted)
 		{
-			snprintf(shards[i].prefix, sizeof(shards[i].prefix), "shard %d: ", i);
-			target_init(&shards[i].target, connect_shard(&shards[i], o), shards[i].prefix);
-			exec_ok(shards[i].target.conn, LOAD_BEGIN, PGRES_COMMAND_OK);
-			targets[ntargets++] = &shards[i].target;
+			Shard *shard = &s.shards[i];
+
+			snprintf(shard->prefix, sizeof(shard->prefix), "shard %d: ", i);
+			target_init(&shard->target, l, connect_shard(l, shard), shard->prefix);
+			exec_ok(l, shard->target.conn, LOAD_BEGIN, PGRES_COMMAND_OK);
+			targets[ntargets++] = &shard->target;
 		}
 	for (int k = 0; k < NFEEDS; k++)
 		if (o->feeds[k].file != NULL)
 		{
-			Router rt = {.id_column = -2};
+			Router rt = {.s = &s, .id_column = -2};
 			FeedSink sink = {route_record, route_waiting, &rt, targets, ntargets};
 
-			read_feed(&o->feeds[k], &sink,
-			          strcmp(pg_encoding_to_char(PQclientEncoding(coord)), "UTF8") == 0);
+			read_feed(l, &o->feeds[k], &sink, utf8_client(coord));
 			free(rt.arena);
 			free(rt.w);
 			csv_fields_free(&rt.f);
 		}
 	if (ntargets > 0)
-		refuse_empty_files(o, targets[0]);
+		refuse_empty_files(l, targets[0]);
 	/* A shard may hold none of the hours or zones of a file that has some. */
 	for (int i = 0; i < ntargets; i++)
-		load_staged(targets[i], o->feeds, true, all);
-	for (int i = 0; i < nshards; i++)
-		if (shards[i].wanted)
+		staged_load(targets[i], o->feeds, true, all);
+	for (int i = 0; i < s.nshards; i++)
+		if (s.shards[i].wanted)
 		{
-			exec_ok(shards[i].target.conn, "COMMIT", PGRES_COMMAND_OK);
-			shards[i].committed = true;
+			exec_ok(l, s.shards[i].target.conn, "COMMIT", PGRES_COMMAND_OK);
+			s.shards[i].committed = true;
 			snprintf(point, sizeof(point), "commit-%d", i);
 			maybe_cut(point);
 		}
-	load_cleanup = NULL;
-	for (int i = 0; i < nshards; i++)
-		loaded += shards[i].committed;
-	printf("loaded into %d of %d shards, each committed (%ld records routed)\n", loaded, nshards,
-	       routed);
+	l->on_error = NULL;
+	for (int i = 0; i < s.nshards; i++)
+		loaded += s.shards[i].committed;
+	printf("loaded into %d of %d shards, each committed (%ld records routed)\n", loaded, s.nshards,
+	       s.routed);
 	for (int i = 0; i < ntargets && o->vacuum; i++)
 		vacuum_loaded(targets[i], o->feeds);
 	free(targets);
-	return 0;
 }
