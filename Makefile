@@ -74,10 +74,19 @@ unit-sanitized: test/unit/test_arith_sanitized
 test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
 	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
 
+# The loader's CSV reader and field splitter alone (plain C, no libpq), plain and sanitized.
+CSV_READER = src/client/csv_reader.c src/client/csv_reader.h
+unit: test/unit/test_csv_reader
+test/unit/test_csv_reader: test/unit/test_csv_reader.c $(CSV_READER)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc/client -o $@ $(filter %.c,$^)
+unit-sanitized: test/unit/test_csv_reader_sanitized
+test/unit/test_csv_reader_sanitized: test/unit/test_csv_reader.c $(CSV_READER)
+	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc/client -o $@ $(filter %.c,$^)
+
 # A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
 fuzz: test/fuzz/fuzz_core
 test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
 	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
 
 format:
-	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c
+	clang-format -i src/*.c src/*.h src/client/*.c src/client/*.h test/unit/*.c test/fuzz/*.c
