@@ -24,7 +24,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "feed.h"
 #include "sharded_load.h"
@@ -423,19 +422,6 @@ connect_shard(Loader *l, const Shard *s)
 	return c;
 }
 
-/* Test hook: STOREMON_LOAD_CUT_AFTER=commit-N ends the process after shard N commits. */
-static void
-maybe_cut(const char *point)
-{
-	const char *cut = getenv("STOREMON_LOAD_CUT_AFTER");
-
-	if (cut != NULL && strcmp(cut, point) == 0)
-	{
-		fprintf(stderr, "storemon-load: cut off after %s (STOREMON_LOAD_CUT_AFTER)\n", point);
-		_exit(3);
-	}
-}
-
 /* --shards 1,2: only those shards; NULL: all. */
 static void
 choose_shards(Sharding *s, const char *list)
@@ -487,7 +473,6 @@ load_sharded(Loader *l, PGconn *coord)
 	Target **targets;
 	int ntargets = 0, loaded = 0;
 	bool all[NFEEDS] = {true, true, true};
-	char point[32];
 
 	coord_ok(&s, PQexec(coord, "SELECT " LOAD_LOCK), PGRES_TUPLES_OK, "waiting for other loads");
 	list_shards(&s);
@@ -527,8 +512,6 @@ load_sharded(Loader *l, PGconn *coord)
 		{
 			exec_ok(l, s.shards[i].target.conn, "COMMIT", PGRES_COMMAND_OK);
 			s.shards[i].committed = true;
-			snprintf(point, sizeof(point), "commit-%d", i);
-			maybe_cut(point);
 		}
 	l->on_error = NULL;
 	for (int i = 0; i < s.nshards; i++)
