@@ -20,8 +20,8 @@ OBJS = \
 	src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
 	sql/storemon_coordinator--1.0.sql
-# The loader client (libpq), installed beside psql.
-SCRIPTS_built = storemon-load
+# The loader client (libpq) has a Makefile of its own, src/client/Makefile
+# (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 EXTRA_CLEAN = storemon-load
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
@@ -46,8 +46,19 @@ $(OBJS): $(wildcard src/*.h)
 prove_installcheck:
 	$(prove_installcheck)
 
-storemon-load: $(wildcard src/client/*.c src/client/*.h) src/feed_format.c src/feed_format.h
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -Isrc -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
+all: storemon-load
+install: install-client
+clean: clean-client
+.PHONY: client install-client clean-client
+client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG)
+storemon-load: client
+	cmp -s src/client/storemon-load $@ || cp src/client/storemon-load $@
+install-client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG) install
+clean-client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG) clean
+
 
 
 deps:
