@@ -162,12 +162,98 @@ check_bytes(CsvReader *r, const CsvRecord *rec, int seen)
 	return 1;
 }
 
+/* Where the scan of a record is. */
+typedef struct Scan
+{
+	bool quoted; /* inside quotes */
+	bool cr;     /* the last byte was a CR outside quotes */
+	bool any;    /* a byte was read */
+	int seen;    /* SEEN_* */
+} Scan;
+
+static int
+too_long(CsvReader *r, const CsvRecord *rec)
+{
+	if (rec->text == NULL)
+		return failed(r, rec->line, "out of memory");
+	return failed(r, rec->line, "a record longer than %d bytes, the most the loader reads",
+	              CSV_RECORD_MAX);
+}
+
+static int
+stray_cr(CsvReader *r)
+{
+	return failed(r, r->line, "a carriage return outside quotes (lines end with LF or CRLF)");
+}
+
+/* Copy the ordinary bytes at the reader's position: 0, or -1 on an error. */
+static int
+copy_run(CsvReader *r, CsvRecord *rec, Scan *sc)
+{
+	size_t run = r->pos;
+
+	while (run < r->end && !special(r->buf[run]))
+		run++;
+	if (run == r->pos)
+		return 0;
+	if (sc->cr)
+		return stray_cr(r);
+	if (!reserve(rec, run - r->pos))
+		return too_long(r, rec);
+	memcpy(rec->text + rec->len, r->buf + r->pos, run - r->pos);
+	rec->len += run - r->pos;
+	r->pos = run;
+	sc->any = true;
+	return 0;
+}
+
+/* The record ends: the CR of a CRLF dropped, whether it is plain, its bytes checked. */
+static int
+finish(CsvReader *r, CsvRecord *rec, const Scan *sc)
+{
+	rec->len -= sc->cr;
+	rec->text[rec->len] = '\0';
+	rec->plain = !(sc->seen & SEEN_CONTROL);
+	return check_bytes(r, rec, sc->seen);
+}
+
+/* A byte CSV or a check gives a meaning to: 1 when it ended the record, 0, or -1. */
+static int
+take_special(CsvReader *r, CsvRecord *rec, Scan *sc, unsigned char c)
+{
+	sc->any = true;
+	if (sc->cr && c != '\n')
+		return stray_cr(r);
+	if (c == '\n')
+	{
+		r->line++;
+		if (!sc->quoted)
+			return finish(r, rec, sc) < 0 ? -1 : 1;
+	}
+	sc->cr = c == '\r' && !sc->quoted;
+	if (c == '"')
+		sc->quoted = !sc->quoted;
+	else if (c == ',' && !sc->quoted)
+		rec->fields++;
+	else if (c == 0)
+		sc->seen |= SEEN_NUL | SEEN_CONTROL;
+	else if (c >= 0x80)
+		sc->seen |= SEEN_HIGH;
+	else if ((c < 0x20 || c == 0x7F) && !sc->cr)
+		sc->seen |= SEEN_CONTROL;
+	if (!reserve(rec, 1))
+		return too_long(r, rec);
+	rec->text[rec->len++] = (char)c;
+	rec->text[rec->len] = '\0';
+	return 0;
+}
+
 /* One record, blank or not: 1, 0 at the end of the input, -1 on an error. */
 static int
 read_one(CsvReader *r, CsvRecord *rec)
 {
-	bool quoted = false, cr = false, any = false;
-	int seen = 0;
+	Scan sc = {false, false, false, 0};
+	int got = 0;
 
 	rec->len = 0;
 	rec->fields = 1;
@@ -175,77 +261,24 @@ read_one(CsvReader *r, CsvRecord *rec)
 	if (!reserve(rec, 0))
 		return failed(r, rec->line, "out of memory");
 	rec->text[0] = '\0';
-	for (;;)
+	while (got == 0)
 	{
-		size_t run = r->pos;
-		unsigned char c;
-
-		while (run < r->end && !special(r->buf[run]))
-			run++;
-		if (run > r->pos)
-		{
-			if (cr)
-				return failed(r, r->line,
-				              "a carriage return outside quotes (lines end with LF or CRLF)");
-			if (!reserve(rec, run - r->pos))
-				goto too_long;
-			memcpy(rec->text + rec->len, r->buf + r->pos, run - r->pos);
-			rec->len += run - r->pos;
-			r->pos = run;
-			any = true;
-		}
+		if (copy_run(r, rec, &sc) < 0)
+			return -1;
 		if (r->pos == r->end && !refill(r))
 			break;
-		if (!special(r->buf[r->pos]))
-			continue;
-		c = r->buf[r->pos++];
-		any = true;
-		if (cr && c != '\n')
-			return failed(r, r->line,
-			              "a carriage return outside quotes (lines end with LF or CRLF)");
-		if (c == '\n')
-		{
-			r->line++;
-			if (!quoted)
-			{
-				rec->len -= cr; /* the CR of a CRLF */
-				rec->text[rec->len] = '\0';
-				rec->plain = !(seen & SEEN_CONTROL);
-				return check_bytes(r, rec, seen);
-			}
-		}
-		cr = c == '\r' && !quoted;
-		if (c == '"')
-			quoted = !quoted;
-		else if (c == ',' && !quoted)
-			rec->fields++;
-		else if (c == 0)
-			seen |= SEEN_NUL | SEEN_CONTROL;
-		else if (c >= 0x80)
-			seen |= SEEN_HIGH;
-		else if ((c < 0x20 || c == 0x7F) && !cr)
-			seen |= SEEN_CONTROL;
-		if (!reserve(rec, 1))
-			goto too_long;
-		rec->text[rec->len++] = (char)c;
-		rec->text[rec->len] = '\0';
+		if (special(r->buf[r->pos]))
+			got = take_special(r, rec, &sc, r->buf[r->pos++]);
 	}
+	if (got != 0)
+		return got;
 	if (ferror(r->f))
 		return failed(r, r->line, "cannot read: %s", strerror(errno));
-	if (quoted)
+	if (sc.quoted)
 		return failed(r, rec->line, "a quoted field is not closed before the end of the file");
-	rec->len -= cr; /* a CR just before the end of the file */
-	rec->text[rec->len] = '\0';
-	rec->plain = !(seen & SEEN_CONTROL);
-	if (!any)
+	if (!sc.any)
 		return 0;
-	return check_bytes(r, rec, seen) < 0 ? -1 : 1;
-
-too_long:
-	if (rec->text == NULL)
-		return failed(r, rec->line, "out of memory");
-	return failed(r, rec->line, "a record longer than %d bytes, the most the loader reads",
-	              CSV_RECORD_MAX);
+	return finish(r, rec, &sc) < 0 ? -1 : 1; /* the last record, without a line end */
 }
 
 int
