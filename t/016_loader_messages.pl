@@ -11,6 +11,12 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
 
+# The translations ship with the server (postgresql-15); a relocated copy of
+# an installation may lack its share/locale.  The locale comes from
+# locales-all (make deps).
+my $localedir = PostgreSQL::Test::Cluster->new('probe')->config_data('--localedir');
+plan skip_all => "this installation has no German translations ($localedir/de/LC_MESSAGES)"
+  unless glob("$localedir/de/LC_MESSAGES/postgres-*.mo");
 my $node = storemon_node('messages', preload => 'storemon', lc_messages => "'de_DE.UTF-8'");
 my $dir = tempdir(CLEANUP => 1);
 for my $db ('feeds', 'sh0', 'sh1', 'coord')
