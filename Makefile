@@ -14,12 +14,12 @@ EXTENSION = storemon storemon_coordinator
 MODULE_big = storemon
 OBJS = \
 	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
-	src/catalog.o src/zone.o src/compute.o src/page_visibility.o src/sql_call.o src/functions.o \
+	src/catalog.o src/zone.o src/compute.o src/row_security.o src/page_visibility.o src/sql_call.o src/functions.o \
 	src/window_functions.o src/store_svg.o \
-	src/parallel.o src/queue.o src/registry.o src/launcher.o src/worker.o \
-	src/dbguard.o src/storemon.o
+	src/parallel.o src/queue.o src/queue_triggers.o src/requester.o src/registry.o \
+	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
-	sql/storemon_coordinator--1.0.sql
+	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
 # The loader client (libpq) has a Makefile of its own, src/client/Makefile
 # (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 EXTRA_CLEAN = storemon-load

@@ -28,6 +28,8 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/visibilitymap.h"
+#include "access/detoast.h"
+#include "catalog/pg_am_d.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_type_d.h"
@@ -51,6 +53,7 @@
 #include "catalog.h"
 #include "compute.h"
 #include "page_visibility.h"
+#include "row_security.h"
 #include "zone.h"
 
 /* Listed stores from which the report decides stale pages whole (page_visibility.h). */
@@ -66,8 +69,12 @@ typedef struct IndexedScan
 	Relation index;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
+	bool heap_am;                  /* the visibility map is the heap's: others always fetch */
 	Buffer vmbuffer;               /* visibility map page, for index-only reads */
 	SmPageVisibility *stale_pages; /* pages not all-visible, decided once; NULL: fetch */
+	MemoryContext entry_context;   /* the current entry's decompressed values; reset per entry */
+	TupleDesc columns;             /* the index's columns, which a stream's rows have too */
+	SmPolicyStream *stream;        /* not NULL: entries come from this query under row security */
 	/* The current entry, in index column order; valid until the scan moves. */
 	Datum values[MAX_INDEX_COLUMNS];
 	bool isnull[MAX_INDEX_COLUMNS];
@@ -98,11 +105,28 @@ typedef struct ComputeState
 	int npolls;
 	int poll_cap;
 	SmHoursRow *hours_buf;
+	int nhours;
 	int hours_cap;
 	SmOffsetSpan *span_buf;
 	int span_cap;
 	SmScratch scratch;
+	SmPolicyReads policy;    /* the tables read under their row security, if any */
+	MergedScan policy_polls; /* under row security: the polls of a batch of stores */
 } ComputeState;
+
+/* Stores whose polls one query under row security reads (row_security.h). */
+#define POLL_BATCH 100
+
+/*
+ * The polls a store needs, newest first: back from as_of to its last one
+ * at or before the window's start, and any other at that same instant.
+ */
+typedef struct WindowStop
+{
+	TimestampTz start;
+	bool stopping; /* the poll at or before start is read */
+	TimestampTz stop_at;
+} WindowStop;
 
 /* Index columns, fixed by storemon--1.0.sql. */
 #define POLL_STORE  0
@@ -156,7 +180,7 @@ sm_parse_mode(text *mode)
 	if (word_is(name, "previous"))
 		return SM_PREVIOUS;
 	if (strlen(name) > 40)
-		strcpy(name + pg_mbcliplen(name, strlen(name), 40), "...");
+		name = psprintf("%.*s...", pg_mbcliplen(name, strlen(name), 40), name);
 	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
 	                errhint("Accepted modes: nearest, previous.")));
@@ -188,12 +212,16 @@ sm_check_as_of(TimestampTz as_of)
 		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
 		                        "for the latest poll.")));
 	if (as_of < SM_AS_OF_MIN || as_of > SM_AS_OF_MAX)
-		ereport(ERROR,
-		        (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		         errmsg("storemon: as_of %s is out of the range a report can cover",
-		                pstrdup(timestamptz_to_str(as_of))),
-		         errhint("as_of must lie from %s to %s.", pstrdup(timestamptz_to_str(SM_AS_OF_MIN)),
-		                 pstrdup(timestamptz_to_str(SM_AS_OF_MAX)))));
+	{
+		/* timestamptz_to_str returns a static buffer: one call at a time */
+		char *given = pstrdup(timestamptz_to_str(as_of));
+		char *lowest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN));
+		char *highest = pstrdup(timestamptz_to_str(SM_AS_OF_MAX));
+
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("storemon: as_of %s is out of the range a report can cover", given),
+		                errhint("as_of must lie from %s to %s.", lowest, highest)));
+	}
 }
 
 /* Open a scan of heap through index, which must have ncolumns columns. */
@@ -213,8 +241,13 @@ scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot
 	s->scan = index_beginscan(s->heap, s->index, snapshot, nkeys, 0);
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);
+	s->heap_am = s->heap->rd_rel->relam == HEAP_TABLE_AM_OID;
 	s->vmbuffer = InvalidBuffer;
 	s->stale_pages = NULL;
+	s->entry_context =
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon index entry", ALLOCSET_SMALL_SIZES);
+	s->columns = RelationGetDescr(s->index);
+	s->stream = NULL;
 }
 
 static void
@@ -235,6 +268,31 @@ key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
 	                       PointerGetDatum(store));
 }
 
+/*
+ * A long store id may be stored compressed in the index (or the heap):
+ * decompress each such value once per entry, not at every comparison, and
+ * in memory freed when the scan moves on.
+ */
+static void
+flatten_values(IndexedScan *s)
+{
+	for (int i = 0; i < s->columns->natts; i++)
+	{
+		struct varlena *v;
+
+		if (s->isnull[i] || TupleDescAttr(s->columns, i)->attlen != -1)
+			continue;
+		v = (struct varlena *)DatumGetPointer(s->values[i]);
+		if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
+		{
+			MemoryContext old = MemoryContextSwitchTo(s->entry_context);
+
+			s->values[i] = PointerGetDatum(detoast_attr(v));
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
 /* The current entry's columns from its heap tuple; false if none is visible. */
 static bool
 fetch_heap_values(IndexedScan *s)
@@ -245,6 +303,7 @@ fetch_heap_values(IndexedScan *s)
 		return false;
 	for (int i = 0; i < natts; i++)
 		s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
+	flatten_values(s);
 	return true;
 }
 
@@ -260,8 +319,23 @@ next_entry(IndexedScan *s, ScanDirection dir)
 {
 	ItemPointer tid;
 
+	MemoryContextReset(s->entry_context);
+	if (s->stream != NULL)
+	{
+		if (!sm_policy_stream_next(s->stream, s->values, s->isnull))
+			return false;
+		flatten_values(s);
+		return true;
+	}
 	while ((tid = index_getnext_tid(s->scan, dir)) != NULL)
 	{
+		CHECK_FOR_INTERRUPTS(); /* after a mass DELETE, many entries are skipped here */
+		if (!s->heap_am)
+		{
+			if (fetch_heap_values(s))
+				return true;
+			continue;
+		}
 		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
 		{
 			int visible = s->stale_pages != NULL ? sm_page_visible(s->stale_pages, tid) : -1;
@@ -286,6 +360,7 @@ next_entry(IndexedScan *s, ScanDirection dir)
 			PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
 		}
 		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
+		flatten_values(s);
 		return true;
 	}
 	return false;
@@ -373,12 +448,42 @@ is_active(Datum status)
 }
 
 static void
-add_poll(ComputeState *st, const IndexedScan *s)
+add_poll(void *arg, TimestampTz at, bool active)
 {
+	ComputeState *st = arg;
+
 	reserve((void **)&st->poll_buf, &st->poll_cap, st->npolls + 1, sizeof(SmPoll));
-	st->poll_buf[st->npolls].at = DatumGetTimestampTz(s->values[POLL_TIME]);
-	st->poll_buf[st->npolls].active = is_active(s->values[POLL_STATUS]);
+	st->poll_buf[st->npolls].at = at;
+	st->poll_buf[st->npolls].active = active;
 	st->npolls++;
+}
+
+static void
+add_index_poll(ComputeState *st, const IndexedScan *s)
+{
+	add_poll(st, DatumGetTimestampTz(s->values[POLL_TIME]), is_active(s->values[POLL_STATUS]));
+}
+
+static void
+window_stop_init(WindowStop *ws, const ComputeState *st)
+{
+	ws->start = st->as_of - st->req->period_us;
+	ws->stopping = false;
+	ws->stop_at = 0;
+}
+
+/* Is the poll at this instant, the next one back, still needed? */
+static bool
+poll_needed(WindowStop *ws, TimestampTz at)
+{
+	if (ws->stopping && at != ws->stop_at)
+		return false; /* the poll before the window is read */
+	if (!ws->stopping && at <= ws->start)
+	{
+		ws->stopping = true;
+		ws->stop_at = at;
+	}
+	return true;
 }
 
 /*
@@ -402,26 +507,32 @@ merge_to(MergedScan *m, const text *store)
 		if (compare_store(m->s.values[0], store) <= 0)
 			return compare_store(m->s.values[0], store) == 0;
 		m->has_entry = false; /* a store with hours or a zone but no polls */
+		CHECK_FOR_INTERRUPTS();
 	}
+}
+
+static void
+add_hours_row(ComputeState *st, const SmHoursRow *row)
+{
+	reserve((void **)&st->hours_buf, &st->hours_cap, st->nhours + 1, sizeof(SmHoursRow));
+	st->hours_buf[st->nhours++] = *row;
 }
 
 static int
 read_hours(ComputeState *st)
 {
-	int n = 0;
-
+	st->nhours = 0;
 	while (merge_to(&st->hours, st->store))
 	{
 		IndexedScan *s = &st->hours.s;
+		SmHoursRow row = {DatumGetInt16(s->values[HOURS_DAY]),
+		                  DatumGetTimeADT(s->values[HOURS_START]),
+		                  DatumGetTimeADT(s->values[HOURS_END])};
 
-		reserve((void **)&st->hours_buf, &st->hours_cap, n + 1, sizeof(SmHoursRow));
-		st->hours_buf[n].day = DatumGetInt16(s->values[HOURS_DAY]);
-		st->hours_buf[n].start_us = DatumGetTimeADT(s->values[HOURS_START]);
-		st->hours_buf[n].end_us = DatumGetTimeADT(s->values[HOURS_END]);
-		n++;
+		add_hours_row(st, &row);
 		st->hours.has_entry = false;
 	}
-	return n;
+	return st->nhours;
 }
 
 static pg_tz *
@@ -493,6 +604,14 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 	return 1;
 }
 
+/* Now and then, how far the report is (total 0: not known). */
+static void
+say_progress(const SmReportSink *sink, int64 done, int64 total)
+{
+	if (sink->progress != NULL && done % 1000 == 0 && done > 0)
+		sink->progress(sink->arg, done, total > 0 ? Max(total, done) : 0);
+}
+
 /*
  * Read every store's polls back from as_of to the last poll at or before
  * the window start (and any sharing its instant), newest store first,
@@ -501,12 +620,11 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 static int64
 read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 {
-	TimestampTz window_start = st->as_of - st->req->period_us;
 	IndexedScan *scan = &st->below;
-	bool stopping = false;
-	TimestampTz stop_at = 0;
+	WindowStop ws;
 	int64 done = 0;
 
+	window_stop_init(&ws, st);
 	seek_below(st);
 	for (;;)
 	{
@@ -527,12 +645,11 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 		{
 			CHECK_FOR_INTERRUPTS();
 			done += finish_store(st, sink);
-			if (sink->progress != NULL && done % 1000 == 0 && done > 0)
-				sink->progress(sink->arg, done, Max(total, done));
+			say_progress(sink, done, total);
 			if (st->req->from != NULL && compare_store(scan->values[POLL_STORE], st->req->from) < 0)
 				break; /* below the range */
 			set_store(st, scan->values[POLL_STORE]);
-			stopping = false;
+			window_stop_init(&ws, st);
 			if (at > st->as_of)
 			{
 				/* newer than as_of: descend to its last poll at or before as_of */
@@ -541,7 +658,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 				continue;
 			}
 		}
-		if (stopping && at != stop_at)
+		if (!poll_needed(&ws, at))
 		{
 			/* the poll before the window is read: on to the next store */
 			done += finish_store(st, sink);
@@ -549,14 +666,93 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 			seek_below(st);
 			continue;
 		}
-		add_poll(st, scan);
-		if (!stopping && at <= window_start)
-		{
-			stopping = true;
-			stop_at = at;
-		}
+		add_index_poll(st, scan);
 	}
 	return done;
+}
+
+/* The current store's polls from a stream under row security. */
+static void
+read_policy_polls(ComputeState *st)
+{
+	while (merge_to(&st->policy_polls, st->store))
+	{
+		add_index_poll(st, &st->policy_polls.s);
+		st->policy_polls.has_entry = false;
+	}
+}
+
+static void
+open_policy_polls(ComputeState *st, text **ids, int n)
+{
+	st->policy_polls.s.stream = sm_policy_stream_open(&st->policy, SM_POLICY_POLLS, ids, n,
+	                                                  st->as_of, st->as_of - st->req->period_us);
+	st->policy_polls.has_entry = false;
+	st->policy_polls.at_end = false;
+}
+
+/*
+ * Under row security on store_status: the stores of the range, found in
+ * the index a batch at a time (one descent each), their polls read by one
+ * query a batch under the policies.
+ */
+static int64
+read_stores_under_policies(ComputeState *st, const SmReportSink *sink)
+{
+	MemoryContext batch_context =
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon batch", ALLOCSET_DEFAULT_SIZES);
+	text *batch[POLL_BATCH];
+	int64 done = 0;
+	int n;
+
+	do
+	{
+		for (n = 0; n < POLL_BATCH; n++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			seek_below(st);
+			if (!next_entry(&st->below, BackwardScanDirection) ||
+			    (st->req->from != NULL &&
+			     compare_store(st->below.values[POLL_STORE], st->req->from) < 0))
+				break; /* no store left in the range */
+			set_store(st, st->below.values[POLL_STORE]);
+			batch[n] = MemoryContextAlloc(batch_context, VARSIZE(st->store));
+			memcpy(batch[n], st->store, VARSIZE(st->store));
+		}
+		if (n == 0)
+			break;
+		open_policy_polls(st, batch, n);
+		for (int i = 0; i < n; i++)
+		{
+			set_store(st, PointerGetDatum(batch[i]));
+			read_policy_polls(st);
+			done += finish_store(st, sink);
+			say_progress(sink, done, 0);
+		}
+		sm_policy_stream_close(st->policy_polls.s.stream);
+		st->policy_polls.s.stream = NULL;
+		MemoryContextReset(batch_context);
+	} while (n == POLL_BATCH);
+	MemoryContextDelete(batch_context);
+	return done;
+}
+
+/* The current store's polls back from as_of: from the index, or under its policies. */
+static void
+read_listed_polls(ComputeState *st)
+{
+	WindowStop ws;
+
+	if (st->policy.applies[SM_POLICY_POLLS])
+	{
+		read_policy_polls(st);
+		return;
+	}
+	window_stop_init(&ws, st);
+	seek_within(st);
+	while (next_entry(&st->within, BackwardScanDirection) &&
+	       poll_needed(&ws, DatumGetTimestampTz(st->within.values[POLL_TIME])))
+		add_index_poll(st, &st->within);
 }
 
 /* Move a merged scan back to just after the current store, for a listed store. */
@@ -571,12 +767,6 @@ merge_restart(MergedScan *m, text *store)
 	m->at_end = false;
 }
 
-/*
- * The listed stores, last id first: one descent of the poll index per
- * store, reading back from as_of as read_stores does, and one of each of
- * the hours and zone indexes.  Ids without a poll at or before as_of are
- * collected for the caller's notice.
- */
 /* An id for a message: quoted, and cut after 60 bytes, so a huge one is not echoed whole. */
 static void
 append_shown_id(StringInfo buf, const text *id)
@@ -588,35 +778,27 @@ append_shown_id(StringInfo buf, const text *id)
 	appendStringInfo(buf, "%s%s%s", buf->len > 0 ? ", " : "", shown, cut < len ? "..." : "");
 }
 
+/*
+ * The listed stores, last id first: one descent of the poll index per
+ * store, reading back from as_of as read_stores does, and one of each of
+ * the hours and zone indexes.  Ids without a poll at or before as_of are
+ * collected for the caller's notice.
+ */
 static int64
 read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missing, int *nmissing)
 {
-	TimestampTz window_start = st->as_of - st->req->period_us;
 	int64 done = 0;
 
 	for (int i = st->req->nstore_ids - 1; i >= 0; i--)
 	{
-		bool stopping = false;
-		TimestampTz stop_at = 0;
-
 		CHECK_FOR_INTERRUPTS();
 		set_store(st, PointerGetDatum(st->req->store_ids[i]));
-		seek_within(st);
-		while (next_entry(&st->within, BackwardScanDirection))
-		{
-			TimestampTz at = DatumGetTimestampTz(st->within.values[POLL_TIME]);
-
-			if (stopping && at != stop_at)
-				break; /* the poll before the window is read */
-			add_poll(st, &st->within);
-			if (!stopping && at <= window_start)
-			{
-				stopping = true;
-				stop_at = at;
-			}
-		}
-		merge_restart(&st->hours, st->store);
-		merge_restart(&st->zones, st->store);
+		read_listed_polls(st);
+		/* a stream under row security lists the same stores in the same order */
+		if (st->hours.s.stream == NULL)
+			merge_restart(&st->hours, st->store);
+		if (st->zones.s.stream == NULL)
+			merge_restart(&st->zones, st->store);
 		if (finish_store(st, sink) == 1)
 			done++;
 		else if (++(*nmissing) <= 10)
@@ -646,6 +828,48 @@ estimate_stores(Relation status)
 	return (int64)distinct;
 }
 
+/* Listed stores in the order they are read: descending. */
+static text **
+listed_descending(const SmComputeRequest *req)
+{
+	text **ids = palloc(sizeof(text *) * Max(req->nstore_ids, 1));
+
+	for (int i = 0; i < req->nstore_ids; i++)
+		ids[i] = req->store_ids[req->nstore_ids - 1 - i];
+	return ids;
+}
+
+/* Tables under row security are read from streams instead of their indexes. */
+static void
+open_policy_streams(ComputeState *st)
+{
+	const SmComputeRequest *req = st->req;
+	text **ids = req->store_ids != NULL ? listed_descending(req) : NULL;
+	int n = req->store_ids != NULL ? req->nstore_ids : 0;
+
+	st->policy_polls.s.columns = st->below.columns;
+	st->policy_polls.s.entry_context =
+	    AllocSetContextCreate(CurrentMemoryContext, "storemon policy entry", ALLOCSET_SMALL_SIZES);
+	if (st->policy.applies[SM_POLICY_POLLS] && n > 0)
+		open_policy_polls(st, ids, n);
+	if (st->policy.applies[SM_POLICY_HOURS] && (ids == NULL || n > 0))
+		st->hours.s.stream = sm_policy_stream_open(&st->policy, SM_POLICY_HOURS, ids, n, 0, 0);
+	if (st->policy.applies[SM_POLICY_ZONES] && (ids == NULL || n > 0))
+		st->zones.s.stream = sm_policy_stream_open(&st->policy, SM_POLICY_ZONES, ids, n, 0, 0);
+}
+
+static void
+close_policy_streams(ComputeState *st)
+{
+	SmPolicyStream *streams[3] = {st->policy_polls.s.stream, st->hours.s.stream,
+	                              st->zones.s.stream};
+
+	for (int i = 0; i < lengthof(streams); i++)
+		if (streams[i] != NULL)
+			sm_policy_stream_close(streams[i]);
+	sm_policy_reads_end(&st->policy);
+}
+
 void
 sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 {
@@ -660,6 +884,7 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	int merge_keys;
 	StringInfoData missing;
 	int nmissing = 0;
+	bool under_policies;
 
 	sm_check_as_of(req->as_of);
 	sm_catalog_lookup(&cat);
@@ -675,7 +900,7 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	 * (page_visibility.h).  It pays when a page is met by many stores; a
 	 * few listed stores meet each page once, and fetch.
 	 */
-	if (req->store_ids == NULL || req->nstore_ids > SM_LISTED_STORES_CACHED)
+	if (st.below.heap_am && (req->store_ids == NULL || req->nstore_ids > SM_LISTED_STORES_CACHED))
 		st.below.stale_pages = st.within.stale_pages =
 		    sm_page_visibility_create(st.below.heap, snapshot);
 	/*
@@ -692,16 +917,26 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 		index_rescan(st.zones.s.scan, NULL, 0, NULL, 0);
 	}
 	(void)sm_zone_default(); /* load the zone list before the loop */
+	under_policies = sm_policy_reads_begin(&cat, &st.policy);
+	if (under_policies)
+		open_policy_streams(&st);
 
+	/* the statistics hold store ids: not a total for a role under row security */
 	if (sink->progress != NULL)
 	{
-		total = req->store_ids != NULL ? req->nstore_ids : estimate_stores(st.below.heap);
+		total = req->store_ids != NULL ? req->nstore_ids
+		        : under_policies       ? 0
+		                               : estimate_stores(st.below.heap);
 		sink->progress(sink->arg, 0, total);
 	}
 	if (req->store_ids != NULL)
 		done = read_listed_stores(&st, sink, &missing, &nmissing);
+	else if (st.policy.applies[SM_POLICY_POLLS])
+		done = read_stores_under_policies(&st, sink);
 	else
 		done = read_stores(&st, sink, total);
+	if (under_policies)
+		close_policy_streams(&st);
 	if (sink->progress != NULL)
 		sink->progress(sink->arg, done, done);
 	if (nmissing > 0)
@@ -729,6 +964,8 @@ sm_default_as_of(TimestampTz *as_of)
 
 	sm_catalog_lookup(&cat);
 	sm_check_read_privileges(&cat, GetUserId(), true);
+	if (sm_table_under_policies(cat.store_status))
+		return sm_policy_default_as_of(as_of);
 	scan_open(&s, cat.store_status, cat.store_status_time_idx, 1, 0, GetActiveSnapshot());
 	index_rescan(s.scan, NULL, 0, NULL, 0);
 	found = next_entry(&s, BackwardScanDirection);
@@ -758,11 +995,15 @@ sm_period_us(const Interval *period, TimestampTz as_of)
 		                DatumGetCString(DirectFunctionCall1(
 		                    interval_out, IntervalPGetDatum((Interval *)period)))),
 		         errhint("A period is longer than 0 and at most %d days.", SM_PERIOD_MAX_DAYS)));
-	if (as_of - us < SM_AS_OF_MIN)
+	/* the report's own margin: its week may start a week before SM_AS_OF_MIN */
+	if (as_of - us < SM_AS_OF_MIN - SM_USECS_PER_WEEK)
+	{
+		char *earliest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN - SM_USECS_PER_WEEK));
+
 		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("storemon: the period reaches back before %s",
-		                       pstrdup(timestamptz_to_str(SM_AS_OF_MIN))),
+		                errmsg("storemon: the period reaches back before %s", earliest),
 		                errhint("Give a later as_of or a shorter period.")));
+	}
 	return us;
 }
 
@@ -781,6 +1022,12 @@ sm_store_id_list(ArrayType *ids, int *n)
 	text **list;
 	int kept = 0;
 
+	if (ARR_NDIM(ids) > 1)
+		ereport(ERROR,
+		        (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+		         errmsg("storemon: store_ids must be a one-dimensional array, not %d-dimensional",
+		                ARR_NDIM(ids)),
+		         errhint("Pass ARRAY['id1', 'id2', ...].")));
 	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
 	list = palloc(sizeof(text *) * Max(count, 1));
 	for (int i = 0; i < count; i++)

@@ -12,10 +12,14 @@
  * report.  The block ends with the transaction.
  *
  * Only a role that may run the command gets this: the owner of the
- * database (or extension), or a role with CREATEDB copying a template.  A
+ * database (or extension), with CREATEDB to rename it, or a role with
+ * CREATEDB copying a template it owns or one marked a template.  A
  * role that could not run the command cannot use it to stop other
  * people's reports.  A report stopped this way is retried like any report
- * whose worker stopped.
+ * whose worker stopped.  One transaction may block several databases; all
+ * are released when it ends.
+ *
+ * The same hook wakes the queue after COMMIT PREPARED.
  */
 #include "postgres.h"
 
@@ -31,32 +35,39 @@
 #include "storage/lwlock.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 
 #include "dbguard.h"
 #include "registry.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
-static Oid blocked_db = InvalidOid; /* blocked by this backend until its transaction ends */
+/* Databases this backend blocked, until its transaction ends (TopMemoryContext). */
+static List *blocked_dbs = NIL;
 static bool callback_registered = false;
 
 static void
 unblock_at_end(XactEvent event, void *arg)
 {
-	SmDatabase *db;
+	ListCell *lc;
 
-	if (!OidIsValid(blocked_db) ||
-	    (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+	if (blocked_dbs == NIL ||
+	    (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT && event != XACT_EVENT_PREPARE &&
 	     event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT))
 		return;
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	db = sm_database_entry(blocked_db, false);
-	if (db != NULL && db->blocker == MyProcPid)
-		db->blocker = 0;
+	foreach (lc, blocked_dbs)
+	{
+		SmDatabase *db = sm_database_entry(lfirst_oid(lc), false);
+
+		if (db != NULL && db->blocker == MyProcPid)
+			db->blocker = 0;
+	}
 	if (sm_shared->launcher_latch != NULL)
 		SetLatch(sm_shared->launcher_latch);
 	LWLockRelease(sm_shared->lock);
-	blocked_db = InvalidOid;
+	list_free(blocked_dbs);
+	blocked_dbs = NIL;
 }
 
 /* Block dboid for this transaction and ask its workers to leave. */
@@ -74,8 +85,11 @@ block_database(Oid dboid)
 	db = sm_database_entry(dboid, true);
 	if (db != NULL)
 	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
 		db->blocker = MyProcPid;
-		blocked_db = dboid;
+		blocked_dbs = list_append_unique_oid(blocked_dbs, dboid);
+		MemoryContextSwitchTo(old);
 	}
 	for (int i = 0; i < SM_MAX_WORKERS; i++)
 	{
@@ -121,7 +135,8 @@ copied_template(CreatedbStmt *stmt)
 		is_template = ((Form_pg_database)GETSTRUCT(tup))->datistemplate;
 		ReleaseSysCache(tup);
 	}
-	if (pg_database_ownercheck(dboid, GetUserId()) || (is_template && have_createdb_privilege()))
+	/* CREATE DATABASE takes CREATEDB, and a template the role owns or one marked so */
+	if (have_createdb_privilege() && (pg_database_ownercheck(dboid, GetUserId()) || is_template))
 		return dboid;
 	return InvalidOid;
 }
@@ -153,7 +168,8 @@ database_needed_alone(Node *stmt)
 		case T_DropdbStmt:
 			return owned_database(((DropdbStmt *)stmt)->dbname);
 		case T_RenameStmt:
-			if (((RenameStmt *)stmt)->renameType == OBJECT_DATABASE)
+			/* renaming a database takes CREATEDB too */
+			if (((RenameStmt *)stmt)->renameType == OBJECT_DATABASE && have_createdb_privilege())
 				return owned_database(((RenameStmt *)stmt)->subname);
 			return InvalidOid;
 		case T_CreatedbStmt:
@@ -163,6 +179,25 @@ database_needed_alone(Node *stmt)
 		default:
 			return InvalidOid;
 	}
+}
+
+/*
+ * COMMIT PREPARED commits a transaction that may have queued a request,
+ * whose own commit-time wake (queue_triggers.c) never ran: wake this
+ * database, where a prepared transaction must be committed.
+ */
+static bool
+commits_prepared(Node *stmt)
+{
+	return IsA(stmt, TransactionStmt) &&
+	       ((TransactionStmt *)stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+}
+
+static void
+wake_for_prepared(void)
+{
+	if (OidIsValid(get_extension_oid("storemon", true)))
+		(void)sm_registry_wake(MyDatabaseId, true);
 }
 
 static void
@@ -179,6 +214,8 @@ guard_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	else
 		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest,
 		                        qc);
+	if (commits_prepared(pstmt->utilityStmt))
+		wake_for_prepared();
 }
 
 void

@@ -7,7 +7,7 @@
  *       to the stores named
  *   storemon_compute_exact(...)  the same in microseconds
  *   storemon_default_as_of()                      the as_of used when NULL
- *   storemon_internal.check_request, .progress, .wake_workers   for the queue
+ *   storemon_internal.check_request, .progress   for the queue
  *   storemon_internal.is_feed_timestamp, .warm_indexes          for the loader
  *   storemon_internal.store_id_ok, .status_ok     store_status's CHECKs (1.2)
  *
@@ -18,8 +18,8 @@
 
 #include "access/detoast.h"
 #include "access/genam.h"
-#include "access/xact.h"
-#include "commands/trigger.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -28,7 +28,9 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/timestamp.h"
@@ -139,77 +141,46 @@ storemon_default_as_of(PG_FUNCTION_ARGS)
 }
 
 /*
- * storemon_internal.wake_workers(): the statement trigger on reports
- * INSERT.  When the transaction commits, the database is marked pending
- * and its workers and the launcher are woken (registry.c).
- */
-PG_FUNCTION_INFO_V1(storemon_wake_workers);
-
-static bool wake_pending = false;
-static bool wake_callback_registered = false;
-
-static void
-wake_at_commit(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_COMMIT && wake_pending && !sm_registry_wake(MyDatabaseId, false))
-		ereport(WARNING, (errmsg("storemon: more than %d databases wait for report workers; "
-		                         "this request is served once one of them is done",
-		                         sm_max_databases),
-		                  errhint("Raise storemon.max_databases.")));
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
-		wake_pending = false;
-}
-
-Datum
-storemon_wake_workers(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("storemon: wake_workers() is a trigger function")));
-	if (!wake_callback_registered)
-	{
-		RegisterXactCallback(wake_at_commit, NULL);
-		wake_callback_registered = true;
-	}
-	wake_pending = true;
-	return PointerGetDatum(NULL);
-}
-
-/*
  * storemon_internal.progress(report_id): what the worker computing it is
- * doing, from shared memory; NULL when no live worker computes it.  A
- * worker waiting for a lock says so, with what kind of lock.
+ * doing, from shared memory; NULL when no live worker computes it, or when
+ * the caller may not read that report (its grants and row security on
+ * reports).  A worker waiting for a lock says so, with what kind of lock.
  */
 PG_FUNCTION_INFO_V1(storemon_progress);
+
+/* May the current user read this request through storemon.reports? */
+static bool
+report_readable(pg_uuid_t *id)
+{
+	Oid reports = get_relname_relid("reports", sm_extension_schema());
+	Oid types[1] = {UUIDOID};
+	Datum values[1] = {UUIDPGetDatum(id)};
+	int guc_level;
+	bool found;
+
+	if (!OidIsValid(reports) || pg_class_aclcheck(reports, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	guc_level = sm_pin_search_path();
+	SPI_connect();
+	if (SPI_execute_with_args(
+	        "SELECT 1 FROM storemon.reports r WHERE r.id OPERATOR(pg_catalog.=) $1", 1, types,
+	        values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "storemon: looking up the report failed");
+	found = SPI_processed == 1;
+	SPI_finish();
+	sm_unpin_search_path(guc_level);
+	return found;
+}
 
 Datum
 storemon_progress(PG_FUNCTION_ARGS)
 {
 	pg_uuid_t *id = PG_GETARG_UUID_P(0);
-	char *text = NULL;
+	char *text;
 
-	LWLockAcquire(sm_shared->lock, LW_SHARED);
-	for (int i = 0; i < SM_MAX_WORKERS && text == NULL; i++)
-	{
-		SmWorkerSlot *w = &sm_shared->workers[i];
-		PGPROC *proc;
-		uint32 wait;
-
-		if (!w->in_use || !w->computing || w->pid == 0 || w->dboid != MyDatabaseId ||
-		    memcmp(&w->report, id, sizeof(pg_uuid_t)) != 0)
-			continue;
-		proc = BackendPidGetProc(w->pid);
-		wait = proc != NULL ? proc->wait_event_info : 0;
-		if ((wait & 0xFF000000) == PG_WAIT_LOCK)
-			text = psprintf("waiting for a lock (%s) held by another session",
-			                pgstat_get_wait_event(wait));
-		else if (w->total > 0 || w->done > 0)
-			text = psprintf(INT64_FORMAT "/" INT64_FORMAT " stores done", w->done, w->total);
-		else
-			text = pstrdup("starting");
-	}
-	LWLockRelease(sm_shared->lock);
+	if (!report_readable(id))
+		PG_RETURN_NULL();
+	text = sm_report_progress(id);
 	if (text == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(text));

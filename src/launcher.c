@@ -33,6 +33,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "fixed_settings.h"
 #include "registry.h"
 #include "worker.h"
 
@@ -331,11 +332,14 @@ launcher_detach(int code, Datum arg)
 void
 storemon_launcher_main(Datum arg)
 {
+	SmSettings *server_settings;
+
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	server_settings = sm_settings_before_connect();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	sm_fix_settings();
+	sm_settings_after_connect(server_settings);
 	pgstat_report_appname("storemon launcher");
 
 	/*

@@ -33,6 +33,7 @@
 
 #include "catalog.h"
 #include "parallel.h"
+#include "row_security.h"
 
 int sm_parallel_workers = 0;
 
@@ -106,8 +107,13 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 	if (sm_parallel_workers <= 0 || IsParallelWorker() || IsInParallelMode())
 		return false;
 	sm_catalog_lookup(&cat);
-	/* the histogram holds store ids: read it only for a caller who may read them */
+	/*
+	 * The histogram holds store ids: read it only for a caller who may read
+	 * them all (as pg_stats shows it), so not under row security.
+	 */
 	sm_check_read_privileges(&cat, GetUserId(), false);
+	if (sm_row_security_applies(&cat))
+		return false;
 	bounds = palloc(sizeof(char *) * sm_parallel_workers);
 	nbounds = range_bounds(cat.store_status, sm_parallel_workers + 1, bounds);
 	if (nbounds == 0)

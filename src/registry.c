@@ -11,6 +11,7 @@
 #include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "registry.h"
 
@@ -132,4 +133,86 @@ sm_registry_wake(Oid dboid, bool probe)
 		SetLatch(sm_shared->launcher_latch);
 	LWLockRelease(sm_shared->lock);
 	return true;
+}
+
+void
+sm_slot_computing(SmWorkerSlot *slot, const pg_uuid_t *report)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	slot->report = *report;
+	slot->done = slot->total = 0;
+	slot->computing = true;
+	LWLockRelease(sm_shared->lock);
+}
+
+void
+sm_slot_progress(SmWorkerSlot *slot, int64 done, int64 total)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	slot->done = done;
+	slot->total = total;
+	LWLockRelease(sm_shared->lock);
+}
+
+void
+sm_slot_done(SmWorkerSlot *slot)
+{
+	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
+	slot->computing = false;
+	LWLockRelease(sm_shared->lock);
+}
+
+int
+sm_reports_computed(Oid dboid, pg_uuid_t *ids, int max)
+{
+	int n = 0;
+
+	LWLockAcquire(sm_shared->lock, LW_SHARED);
+	for (int i = 0; i < SM_MAX_WORKERS && n < max; i++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[i];
+
+		if (w->in_use && w->computing && w->pid != 0 && w->dboid == dboid)
+			ids[n++] = w->report;
+	}
+	LWLockRelease(sm_shared->lock);
+	return n;
+}
+
+/* The progress text of the worker computing report; lock held. */
+static char *
+slot_progress(const pg_uuid_t *report)
+{
+	for (int i = 0; i < SM_MAX_WORKERS; i++)
+	{
+		SmWorkerSlot *w = &sm_shared->workers[i];
+		PGPROC *proc;
+		uint32 wait;
+
+		if (!w->in_use || !w->computing || w->pid == 0 || w->dboid != MyDatabaseId ||
+		    memcmp(&w->report, report, sizeof(pg_uuid_t)) != 0)
+			continue;
+		proc = BackendPidGetProc(w->pid);
+		wait = proc != NULL ? proc->wait_event_info : 0;
+		if ((wait & 0xFF000000) == PG_WAIT_LOCK)
+			return psprintf("waiting for a lock (%s) held by another session",
+			                pgstat_get_wait_event(wait));
+		if (w->total > 0)
+			return psprintf(INT64_FORMAT "/" INT64_FORMAT " stores done", w->done, w->total);
+		if (w->done > 0)
+			return psprintf(INT64_FORMAT " stores done", w->done);
+		return pstrdup("starting");
+	}
+	return NULL;
+}
+
+char *
+sm_report_progress(const pg_uuid_t *report)
+{
+	char *text;
+
+	LWLockAcquire(sm_shared->lock, LW_SHARED);
+	text = slot_progress(report);
+	LWLockRelease(sm_shared->lock);
+	return text;
 }

@@ -90,4 +90,21 @@ extern int sm_database_workers(Oid dboid);
 /* Is the blocker of db still running?  Clears a stale one.  Lock held exclusively. */
 extern bool sm_database_blocked(SmDatabase *db);
 
+/*
+ * What a worker's slot says it computes: the one place that knows which
+ * worker runs which report (queue.h).  Each takes the lock.
+ */
+extern void sm_slot_computing(SmWorkerSlot *slot, const pg_uuid_t *report);
+extern void sm_slot_progress(SmWorkerSlot *slot, int64 done, int64 total);
+extern void sm_slot_done(SmWorkerSlot *slot);
+
+/* The reports live workers of dboid compute, up to max, into ids; how many. */
+extern int sm_reports_computed(Oid dboid, pg_uuid_t *ids, int max);
+
+/*
+ * What the worker computing report in this database is doing ("1000/14000
+ * stores done", "waiting for a lock ..."), palloc'd; NULL when none does.
+ */
+extern char *sm_report_progress(const pg_uuid_t *report);
+
 #endif /* SM_REGISTRY_H */

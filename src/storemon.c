@@ -24,6 +24,8 @@ int sm_max_attempts = 3;
 int sm_naptime_ms = 5000;
 int sm_worker_idle_timeout_ms = 10000;
 int sm_max_databases = 1024;
+int sm_max_queued_reports_per_role = 20;
+int sm_report_timeout_ms = 3600 * 1000;
 
 void _PG_init(void);
 
@@ -51,9 +53,19 @@ define_settings(void)
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "storemon.max_databases", "Databases that can wait for a report worker at once.",
-	    "Places in shared memory, 12 bytes each.  A request in a database that finds no "
+	    "Places in shared memory, a few dozen bytes each.  A request in a database that finds no "
 	    "place is served once one frees: the launcher then looks in every database.",
 	    &sm_max_databases, 1024, 1, 1000000, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.max_queued_reports_per_role", "Queued report requests one role may have.",
+	    "A request beyond them is refused, so that one role cannot delay every other role's "
+	    "reports or fill the disk with report rows.  Superusers are not counted.",
+	    &sm_max_queued_reports_per_role, 20, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "storemon.report_timeout", "How long the worker may compute one report before it stops it.",
+	    "The report is then Failed, saying so.  0 is no limit.  A requester's row security "
+	    "policies run while its report is computed, and could otherwise hold the queue.",
+	    &sm_report_timeout_ms, 3600 * 1000, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomIntVariable(
 	    "storemon.parallel_workers", "Parallel workers for one report.",
 	    "0 computes a report in one process.  N splits the stores into N + 1 ranges "

@@ -7,15 +7,15 @@
  * computed in one REPEATABLE READ transaction that also writes its rows and
  * Complete, so polls arriving meanwhile never leak into it and a crash
  * leaves either nothing or the whole report.  A request left Running by a
- * worker that died is found by its recorded pid and start time and queued
- * again (queue.c).
+ * worker that died is one no live worker's slot shows, and is queued again
+ * (queue.h has a report's whole life).
  *
  * The worker runs as the bootstrap superuser, like autovacuum, but nothing
  * a non-superuser can create or change runs in it: search_path is fixed to
  * pg_catalog, pg_temp whatever ALTER DATABASE ... SET says, every statement
  * names storemon's objects (owned by the superuser who installed it) with
- * their schema, and a report is computed only when the role that asked for
- * it may SELECT the tables it reads.
+ * their schema, and a report is computed as the role that asked for it
+ * (requester.h).
  */
 #include "postgres.h"
 
@@ -29,6 +29,7 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
@@ -36,31 +37,18 @@
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "compute.h"
+#include "fixed_settings.h"
 #include "queue.h"
 #include "registry.h"
+#include "requester.h"
 #include "worker.h"
 
 static SmWorkerSlot *my_slot = NULL;
-
-void
-sm_fix_settings(void)
-{
-	static const char *const fixed[][2] = {
-	    {"search_path", "pg_catalog, pg_temp"},
-	    {"default_transaction_read_only", "off"},
-	    {"default_transaction_isolation", "read committed"},
-	    {"statement_timeout", "0"},
-	    {"lock_timeout", "0"},
-	    {"idle_in_transaction_session_timeout", "0"},
-	};
-
-	for (int i = 0; i < lengthof(fixed); i++)
-		SetConfigOption(fixed[i][0], fixed[i][1], PGC_SUSET, PGC_S_OVERRIDE);
-}
 
 static void
 begin_work(const char *activity, bool repeatable_read)
@@ -84,46 +72,29 @@ end_work(void)
 	pgstat_report_activity(STATE_IDLE, "storemon: waiting for report requests");
 }
 
-static char current_report[64];
+/* The report being computed, for pg_stat_activity and the error context. */
+static const SmClaim *current_claim = NULL;
+static char *current_report = NULL;
 
 static void
 report_progress(void *arg, int64 done, int64 total)
 {
-	char activity[160];
-
-	my_slot->done = done;
-	my_slot->total = total;
-	snprintf(activity, sizeof(activity),
-	         "storemon: computing report %s: " INT64_FORMAT "/" INT64_FORMAT " stores",
-	         current_report, done, total);
-	pgstat_report_activity(STATE_RUNNING, activity);
+	sm_slot_progress(my_slot, done, total);
+	pgstat_report_activity(STATE_RUNNING,
+	                       total > 0
+	                           ? psprintf("storemon: computing report %s: " INT64_FORMAT
+	                                      "/" INT64_FORMAT " stores",
+	                                      current_report, done, total)
+	                           : psprintf("storemon: computing report %s: " INT64_FORMAT " stores",
+	                                      current_report, done));
 }
 
-/* Say in shared memory which report this worker computes (storemon_internal.progress). */
+/* Every error raised while computing names the report and who asked for it. */
 static void
-show_computing(const pg_uuid_t *id)
+report_error_context(void *arg)
 {
-	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
-	my_slot->report = *id;
-	my_slot->done = my_slot->total = 0;
-	my_slot->computing = true;
-	LWLockRelease(sm_shared->lock);
-}
-
-/* The role that asked for the report must be able to read what it reads. */
-static void
-check_requester(const SmClaim *claim)
-{
-	SmCatalog cat;
-	Oid role = get_role_oid(claim->requested_by, true);
-
-	if (!OidIsValid(role))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("storemon: role \"%s\", which requested the report, no longer "
-		                       "exists",
-		                       claim->requested_by)));
-	sm_catalog_lookup(&cat);
-	sm_check_read_privileges(&cat, role, false);
+	errcontext("storemon worker computing report %s requested by %s", current_report,
+	           current_claim->requested_by);
 }
 
 /*
@@ -146,34 +117,92 @@ log_failure(void)
 	return stored;
 }
 
-/* Compute one claimed report; on an error, record it as Failed and go on. */
+/*
+ * storemon.report_timeout: a report computed for longer is stopped (its
+ * requester's policies could otherwise hold its database's queue).
+ */
+static TimeoutId report_timeout_id;
+static volatile sig_atomic_t report_timed_out = false;
+
+static void
+report_timeout_handler(void)
+{
+	report_timed_out = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+static void
+stop_report_timeout(void)
+{
+	if (sm_report_timeout_ms > 0)
+		disable_timeout(report_timeout_id, false);
+}
+
+/* Compute the report as its requester, then store it as storemon. */
+static void
+compute_and_store(const SmClaim *claim)
+{
+	SmComputed computed;
+
+	report_timed_out = false;
+	if (sm_report_timeout_ms > 0)
+		enable_timeout_after(report_timeout_id, sm_report_timeout_ms);
+	sm_progress_hook = report_progress;
+	sm_compute_as_requester(claim, &computed);
+	sm_progress_hook = NULL;
+	stop_report_timeout();
+	sm_queue_complete(claim, computed.have_as_of ? &computed.as_of : NULL, computed.rows,
+	                  computed.desc);
+}
+
+/*
+ * Compute one claimed report; on an error, record it as Failed and go on.
+ * As autovacuum does, the error path holds interrupts: a SIGTERM arriving
+ * meanwhile ends the worker only once Failed is committed, so a report
+ * that failed is never retried as if its worker had died.
+ */
 static void
 compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 {
-	strlcpy(current_report, sm_uuid_text(&claim->id), sizeof(current_report));
+	ErrorContextCallback context = {.previous = error_context_stack,
+	                                .callback = report_error_context};
+
+	current_claim = claim;
+	current_report = sm_uuid_text(&claim->id);
 	PG_TRY();
 	{
 		begin_work(psprintf("storemon: computing report %s", current_report), true);
-		check_requester(claim);
-		sm_progress_hook = report_progress;
-		sm_queue_complete(claim);
-		sm_progress_hook = NULL;
+		error_context_stack = &context;
+		compute_and_store(claim);
+		error_context_stack = context.previous;
 		end_work();
 	}
 	PG_CATCH();
 	{
 		char *message;
 
+		HOLD_INTERRUPTS();
+		stop_report_timeout();
 		sm_progress_hook = NULL;
 		MemoryContextSwitchTo(worker_context);
 		message = log_failure();
-		AbortCurrentTransaction();
+		if (report_timed_out)
+			message = psprintf("storemon: the report was stopped after storemon.report_timeout "
+			                   "(%d s)",
+			                   sm_report_timeout_ms / 1000);
+		AbortOutOfAnyTransaction(); /* and any subtransaction it was in */
 		begin_work("storemon: recording a failed report", false);
 		sm_queue_fail(&claim->id, message);
 		end_work();
+		RESUME_INTERRUPTS();
 	}
 	PG_END_TRY();
-	my_slot->computing = false;
+	/* session-level advisory locks the requester's code may have taken */
+	LockReleaseSession(USER_LOCKMETHOD);
+	sm_slot_done(my_slot);
+	current_claim = NULL;
 	MemoryContextSwitchTo(worker_context);
 }
 
@@ -181,6 +210,7 @@ typedef enum ServeResult
 {
 	SERVE_NO_EXTENSION, /* storemon is not installed in this database */
 	SERVE_IDLE,         /* nothing was queued */
+	SERVE_WAITING,      /* requests are Queued, but locked by another session (stay) */
 	SERVE_WORKED        /* at least one request was computed */
 } ServeResult;
 
@@ -195,6 +225,7 @@ serve_queue(MemoryContext worker_context)
 		SmClaim claim;
 		bool present;
 		bool claimed = false;
+		bool locked_out = false;
 
 		CHECK_FOR_INTERRUPTS();
 		begin_work("storemon: looking for queued reports", false);
@@ -209,16 +240,18 @@ serve_queue(MemoryContext worker_context)
 				ereport(LOG, (errmsg("storemon: " UINT64_FORMAT " report(s) left Running by a "
 				                     "stopped worker were requeued or failed",
 				                     recovered)));
-			claimed = sm_queue_claim(&claim);
+			claimed = sm_queue_claim(&claim, worker_context);
+			/* a committed request another session holds locked: wait for it */
+			locked_out = !claimed && sm_queue_waiting();
 		}
 		if (claimed)
-			show_computing(&claim.id); /* before the claim commits: never Running with no worker */
+			sm_slot_computing(my_slot, &claim.id); /* before the claim commits (queue.h) */
 		end_work();
 		MemoryContextSwitchTo(worker_context);
 		if (!present)
 			return SERVE_NO_EXTENSION;
 		if (!claimed)
-			return result;
+			return locked_out ? SERVE_WAITING : result;
 		compute_claimed(&claim, worker_context);
 		MemoryContextReset(worker_context);
 		result = SERVE_WORKED;
@@ -305,13 +338,16 @@ storemon_db_worker_main(Datum arg)
 	MemoryContext worker_context;
 	TimestampTz last_work;
 	Oid dboid;
+	SmSettings *server_settings;
 
 	memcpy(&dboid, MyBgworkerEntry->bgw_extra, sizeof(Oid));
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
+	server_settings = sm_settings_before_connect();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
-	sm_fix_settings();
+	sm_settings_after_connect(server_settings);
+	report_timeout_id = RegisterTimeout(USER_TIMEOUT, report_timeout_handler);
 	pgstat_report_appname("storemon worker");
 	attach_slot(DatumGetInt32(arg));
 
@@ -328,7 +364,7 @@ storemon_db_worker_main(Datum arg)
 		ResetLatch(MyLatch);
 		take_pending();
 		served = serve_queue(worker_context);
-		if (served == SERVE_WORKED)
+		if (served == SERVE_WORKED || served == SERVE_WAITING)
 			last_work = GetCurrentTimestamp();
 		idle_ms = TimestampDifferenceMilliseconds(last_work, GetCurrentTimestamp());
 		if (served == SERVE_NO_EXTENSION ||

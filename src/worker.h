@@ -13,16 +13,11 @@ extern int sm_max_parallel_reports;
 extern int sm_max_attempts;
 extern int sm_naptime_ms;
 extern int sm_worker_idle_timeout_ms;
+extern int sm_max_queued_reports_per_role;
+extern int sm_report_timeout_ms;
 
 /* From _PG_init: the launcher, a static background worker. */
 extern void sm_launcher_register(void);
-
-/*
- * Settings every storemon process runs with, whatever ALTER DATABASE or
- * ALTER ROLE ... SET say: search_path = pg_catalog, pg_temp, writable
- * transactions, no timeouts.
- */
-extern void sm_fix_settings(void);
 
 PGDLLEXPORT void storemon_launcher_main(Datum arg);
 PGDLLEXPORT void storemon_db_worker_main(Datum arg);

@@ -89,11 +89,17 @@ $locker->quit;
 is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'and it completes once the lock goes');
 
 # 5. A failing report is Failed with its error, logged whole; the worker goes on.
+#    (A bad mode is refused when queued: the failure here is the requester's
+#    missing grant on the feed.)
+$node->safe_psql($db, q{CREATE ROLE nofeed;
+	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO nofeed;
+	GRANT SELECT (id) ON storemon.reports TO nofeed;
+	GRANT USAGE ON SEQUENCE storemon.reports_seq TO nofeed});
 my $offset = -s $node->logfile;
-my $bad = $node->safe_psql($db, "INSERT INTO storemon.reports (interpolation) VALUES ('bogus') RETURNING id");
+my $bad = $node->safe_psql($db, "SET ROLE nofeed; SELECT storemon.storemon_trigger_report()");
 is(wait_status($node, $db, $bad, 30, 'Complete', 'Failed'), 'Failed', 'a failing report ends Failed');
-ok($node->wait_for_log(qr/ERROR:  storemon: unknown interpolation mode "bogus"\n.*HINT:  Accepted modes/s, $offset),
-	'the worker logs the whole error: message and hint');
+ok($node->wait_for_log(qr/ERROR:  permission denied for table storemon.store_status\n.*DETAIL:  Role "nofeed" needs SELECT.*\n.*CONTEXT:  storemon worker computing report $bad requested by nofeed/s, $offset),
+	'the worker logs the whole error: message, detail and the report it was computing');
 my $next = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
 is(wait_status($node, $db, $next, 30, 'Complete', 'Failed'), 'Complete', 'the next report still completes');
 like(($node->psql($db, "SELECT storemon_report_csv('$bad')"))[2] // '',

@@ -27,5 +27,26 @@ is($node->safe_psql('dst', q{SELECT has_table_privilege('reporting', 'storemon.r
 	'with the grants');
 my $again = $node->safe_psql('dst', 'SELECT storemon.storemon_trigger_report()');
 is(wait_status($node, 'dst', $again, 30, 'Complete'), 'Complete', 'and its worker computes new reports');
+
+# The database's owner, not superuser, dumps it with the README's grants
+# (SELECT on storemon's five tables and its sequence); a superuser restores
+# (CREATE EXTENSION storemon needs one).
+$node->safe_psql('postgres', 'CREATE ROLE dbowner LOGIN; ALTER DATABASE src OWNER TO dbowner');
+my $owner_dump = $PostgreSQL::Test::Utils::tmp_check . '/owner.sql';
+my ($stdout, $stderr);
+IPC::Run::run(['pg_dump', '-d', $node->connstr('src') . ' user=dbowner', '-f', $owner_dump], '>', \$stdout, '2>', \$stderr);
+like($stderr, qr/permission denied for (table|sequence) \w+/, 'without the grants the owner cannot dump the queue or the feed');
+$node->safe_psql('src', q{GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
+	storemon.reports, storemon.report_rows, storemon.reports_seq TO dbowner});
+$node->command_ok(['pg_dump', '-d', $node->connstr('src') . ' user=dbowner', '-f', $owner_dump],
+	'with them, the owner dumps its database');
+$node->safe_psql('postgres', 'CREATE DATABASE dst2');
+$node->command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('dst2'), '-f', $owner_dump],
+	'and a superuser restores it');
+is($node->safe_psql('dst2', "SELECT count(*) FROM storemon.storemon_get_report('$id')"), '250',
+	'with the report');
+is($node->safe_psql('dst2', 'SELECT count(*) FROM storemon.store_status'),
+	$node->safe_psql('src', 'SELECT count(*) FROM storemon.store_status'), 'and every poll');
+
 $node->stop;
 done_testing();

@@ -17,10 +17,12 @@ my @shards = map { storemon_node("shard$_", preload => 'storemon', $_ == 0 ? (wa
 $shards[$_]->safe_psql('postgres', "CREATE DATABASE shard$_") for 0 .. 2;
 $shards[$_]->safe_psql("shard$_", 'CREATE EXTENSION storemon') for 0 .. 2;
 $shards[$_]->safe_psql('postgres', q{ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf()}) for 0 .. 2;
-my $coord = storemon_node('coordinator');
+my $coord = storemon_node('coordinator', 'storemon.worker_idle_timeout' => '60s');
 my $db = 'storemon_test';
 $coord->safe_psql('postgres', "CREATE DATABASE $db");
-my $partitions = join(', ', map { "p$_ 'dbname=shard$_ host=" . $shards[$_]->host . ' port=' . $shards[$_]->port . "'" } 0 .. 2);
+# Each connection string pins an empty search_path, as the README says it must.
+my $partitions = join(', ', map { "p$_ 'dbname=shard$_ host=" . $shards[$_]->host . ' port=' . $shards[$_]->port
+	  . " options=-csearch_path='" } 0 .. 2);
 $coord->safe_psql($db, qq{
 	CREATE EXTENSION storemon;
 	ALTER DATABASE $db SET search_path = "\$user", public, storemon;
@@ -123,6 +125,79 @@ is(shard_polls_up(), $polls, 'the shards that were up are unchanged');
 $shards[1]->start;
 my $retry = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
 is(wait_status($coord, $db, $retry, 60, 'Complete', 'Failed'), 'Complete', 'after shard 1 is back a retry completes');
+
+# 4b. A shard restarts between two reports: the connection the coordinator's
+#     worker holds to it is gone, and the next report completes anyway
+#     (a lost connection is retried once).
+my $worker = $coord->safe_psql('postgres',
+	"SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'");
+ok($worker, 'the worker that computed it is still there');
+$shards[0]->restart;
+my $offset = -s $coord->logfile;
+my $after_restart = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $after_restart, 60, 'Complete', 'Failed'), 'Complete',
+	'the report after shard 0 restarted completes');
+is($coord->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'"),
+	$worker, 'computed by the worker whose connection the restart cut');
+ok($coord->log_contains(qr/computing the report again: a connection of storemon_coordinator was lost .*\[shard0\] REMOTE FATAL/, $offset),
+	'after one retry');
+
+# 4c. A reporting role that is not superuser, with the README's grants on the coordinator.
+$coord->safe_psql($db, q{
+	CREATE ROLE reporting LOGIN;
+	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO reporting;
+	GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO reporting;
+	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporting;
+	GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting;
+	GRANT USAGE ON SCHEMA storemon_coordinator TO reporting;
+	GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA storemon_coordinator TO reporting;
+	CREATE USER MAPPING FOR reporting SERVER storemon_shards OPTIONS (user 'storemon_proxy');});
+# Each shard as the README sets it up: the role the coordinator connects as reads the feed.
+$shards[$_]->safe_psql("shard$_", q{CREATE ROLE storemon_proxy LOGIN;
+	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO storemon_proxy}) for 0 .. 2;
+my $no_server = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $no_server, 60, 'Complete', 'Failed'), 'Failed',
+	'without USAGE on the foreign server, a reporting role\'s report fails ...');
+like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$no_server'"),
+	qr/permission denied for foreign server storemon_shards/, '... saying so');
+$coord->safe_psql($db, 'GRANT USAGE ON FOREIGN SERVER storemon_shards TO reporting');
+my $granted = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $granted, 60, 'Complete', 'Failed'), 'Complete', 'with it, the report completes');
+is($coord->safe_psql($db, "SET ROLE reporting; SELECT count(*) FROM storemon_coordinator.storemon_compute()"),
+	$coord->safe_psql($db, "SELECT stores_total FROM storemon.reports WHERE id = '$granted'"),
+	'and the role computes directly too');
+
+# 4d. A shard's owner shadows the type names PL/Proxy sends ($1::text) with a
+#     domain that records every use, and puts its schema first: the
+#     coordinator's calls, pinned to an empty search_path, never meet it.
+#     Without the pin the coordinator refuses the shard.
+$shards[2]->safe_psql('postgres', 'CREATE ROLE shardowner LOGIN; ALTER DATABASE shard2 OWNER TO shardowner');
+$shards[2]->safe_psql('shard2', q{SET ROLE shardowner;
+	CREATE TABLE public.trapped (who name, at timestamptz DEFAULT now());
+	CREATE FUNCTION public.trap(pg_catalog.text) RETURNS boolean LANGUAGE sql
+		AS 'INSERT INTO public.trapped (who) VALUES (current_user) RETURNING true';
+	CREATE DOMAIN public.text AS pg_catalog.text CHECK (public.trap(VALUE));
+	CREATE DOMAIN public.timestamptz AS pg_catalog.timestamptz CHECK (public.trap(VALUE::pg_catalog.text));
+	ALTER DATABASE shard2 SET search_path = public, pg_catalog;});
+my $pinned = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $pinned, 60, 'Complete', 'Failed'), 'Complete', 'a report with a hostile shard owner completes');
+is($shards[2]->safe_psql('shard2', 'SELECT count(*) FROM public.trapped'), '0', 'and ran none of its look-alikes');
+$shards[2]->safe_psql('shard2', q{SET search_path = public, pg_catalog; SELECT 'x'::text});
+is($shards[2]->safe_psql('shard2', 'SELECT count(*) FROM public.trapped'), '1', 'control: the look-alike is live unqualified');
+$shards[2]->safe_psql('shard2', 'TRUNCATE public.trapped');
+my $p2 = $coord->safe_psql($db, q{SELECT option_value FROM pg_foreign_server s, pg_options_to_table(s.srvoptions)
+	WHERE srvname = 'storemon_shards' AND option_name = 'p2'});
+(my $unpinned = $p2) =~ s/ options=-csearch_path=//;
+$coord->safe_psql($db, "ALTER SERVER storemon_shards OPTIONS (SET p2 '$unpinned')");
+my $refused = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
+is(wait_status($coord, $db, $refused, 60, 'Complete', 'Failed'), 'Failed', 'a shard whose connection string does not pin search_path ...');
+like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$refused'"),
+	qr/connection string of shard\(s\) p2 does not pin search_path/, '... fails the report, naming it');
+my ($rc, $out2, $err2) = $coord->psql($db, q{SELECT count(*) FROM storemon_coordinator.storemon_compute()});
+like($err2, qr/does not pin search_path/, 'and computing directly too');
+is($shards[2]->safe_psql('shard2', 'SELECT count(*) FROM public.trapped'), '0', 'before any call reaches the shard');
+$coord->safe_psql($db, "ALTER SERVER storemon_shards OPTIONS (SET p2 '$p2')");
+$shards[2]->safe_psql('shard2', 'ALTER DATABASE shard2 RESET search_path');
 sub shard_polls_up { join(',', map { $shards[$_]->safe_psql("shard$_", 'SELECT count(*) FROM storemon.store_status') } 0, 2) }
 
 # 5. A bad row bound for one shard leaves every shard as it was.
@@ -192,6 +267,17 @@ is($misplaced, 0, 'and each of its stores is on the shard its hash names');
 my $job = $coord->safe_psql($db, q{SELECT storemon_schedule('sharded', '0 3 * * *')});
 my $queued = $coord->safe_psql($db, $coord->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job"));
 is(wait_status($coord, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');
+
+# 9. storemon_coordinator 1.0 updated to the current version is the same extension as a new install.
+$coord->safe_psql('postgres', 'CREATE DATABASE coord10');
+$coord->safe_psql('coord10', q{CREATE EXTENSION storemon; CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHEMA plproxy;
+	CREATE EXTENSION storemon_coordinator VERSION '1.0'; ALTER EXTENSION storemon_coordinator UPDATE});
+my $definitions = q{SELECT string_agg(f, E'\n' ORDER BY f) FROM (SELECT p.oid::regprocedure::text || ' '
+	|| md5(p.prosrc) || ' ' || has_function_privilege('public', p.oid, 'EXECUTE') || ' '
+	|| coalesce(obj_description(p.oid, 'pg_proc'), '-') AS f
+	FROM pg_proc p WHERE p.pronamespace = 'storemon_coordinator'::regnamespace) x};
+is($coord->safe_psql('coord10', $definitions), $coord->safe_psql($db, $definitions),
+	'storemon_coordinator 1.0, updated, has the functions of a new install');
 
 $_->stop for @shards, $coord;
 done_testing();

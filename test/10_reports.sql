@@ -1,7 +1,7 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
 -- sees committed requests.  Expects data/ loaded (scripts/test does it).
-SELECT plan(49);
+SELECT plan(50);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');
 SELECT ok(EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'storemon launcher'),
@@ -74,11 +74,20 @@ SELECT is((SELECT max(attempts) FROM reports WHERE id IN (SELECT id FROM batch))
 SELECT is((SELECT count(DISTINCT (SELECT count(*) FROM report_rows r WHERE r.report_id = b.id)) FROM batch b),
           1::bigint, 'each has the full set of rows');
 
--- 4. A report whose computation fails is Failed with the message; the worker goes on.
-INSERT INTO reports (interpolation) VALUES ('bogus') RETURNING id AS bad \gset
+-- 4. A report whose computation fails is Failed with the message; the worker
+--    goes on.  (A bad mode never gets that far: it is refused when queued.)
+SELECT throws_ok($$INSERT INTO reports (interpolation) VALUES ('bogus')$$, '22023',
+                 'storemon: unknown interpolation mode "bogus"', 'a bad mode is refused when queued');
+DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'storemon_nofeed') THEN DROP OWNED BY storemon_nofeed; DROP ROLE storemon_nofeed; END IF; END $$;
+CREATE ROLE storemon_nofeed;
+GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO storemon_nofeed;
+GRANT USAGE ON SEQUENCE storemon.reports_seq TO storemon_nofeed;
+SET ROLE storemon_nofeed;
+SELECT storemon_trigger_report() AS bad \gset
+RESET ROLE;
 SELECT storemon_trigger_report() AS after_bad \gset
 SELECT is(test_helpers.wait_report(:'bad', '{Complete,Failed}'), 'Failed', 'a failing computation ends Failed');
-SELECT matches((SELECT detail FROM storemon_get_report(:'bad')), 'unknown interpolation mode "bogus"',
+SELECT matches((SELECT detail FROM storemon_get_report(:'bad')), 'permission denied for table storemon.store_status',
                'Failed carries the error message');
 SELECT is(test_helpers.wait_report(:'after_bad', '{Complete,Failed}'), 'Complete', 'the next request still completes');
 SELECT throws_like(format('SELECT storemon_report_csv(%L)', :'bad'), 'storemon: report % Failed, so it has no CSV',
@@ -131,7 +140,7 @@ SELECT is((SELECT requested_by FROM reports WHERE id = :'granted'), 'storemon_re
 SELECT is(storemon_latest_report(), (SELECT id FROM reports WHERE status = 'Complete' ORDER BY seq DESC LIMIT 1),
           'storemon_latest_report(): the newest Complete report');
 SELECT is(storemon_latest_report(' failed '), :'bad'::uuid, 'any status, in any letter case');
-SELECT throws_ok($$SELECT storemon_latest_report('Done')$$, '22023', 'storemon: unknown report status "Done"',
+SELECT throws_ok($$SELECT storemon_latest_report('Done')$$, '22023', 'storemon: unknown report status ''Done''',
                  'an unknown status is refused');
 SET ROLE storemon_reader;
 SELECT storemon_latest_report() AS latest \gset

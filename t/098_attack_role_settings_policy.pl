@@ -1,0 +1,40 @@
+# Attack (issue 17), "nothing lost": a report computed as its requester is
+# what storemon_compute gives that role.  A common row-security pattern
+# keys the policy on a setting each tenant role carries (ALTER ROLE ... IN
+# DATABASE ... SET app.prefix).  The worker computes as the role but
+# without the role's settings, so the policy sees none and the report is
+# Complete with no stores, while the same role's storemon_compute sees
+# its stores.  Either equal, or not Complete.  Fails on the current code,
+# on purpose.
+use strict;
+use warnings;
+use lib 't';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+use AttackNode;
+
+my $db = 'shop';
+my $node = attack_node('attack_role_settings', $db, roles => ['tenant']);
+grant_reporting($node, $db, 'tenant');
+my $as_of = '2023-01-25 18:00:00+00';
+$node->safe_psql($db, q{
+	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY by_prefix ON storemon.store_status FOR SELECT
+		USING (store_id LIKE current_setting('app.prefix', true) || '%');
+	ALTER ROLE tenant IN DATABASE shop SET app.prefix = '11';
+});
+
+# The role's own sessions carry its setting.
+my ($rc, $mine, $err) = $node->psql($db, "SELECT count(*) FROM storemon.storemon_compute('$as_of')",
+	extra_params => ['-U', 'tenant']);
+cmp_ok($mine, '>', 0, "the tenant's storemon_compute sees $mine stores") or diag($err);
+
+my $id = ($node->psql($db, "SELECT storemon.storemon_trigger_report('$as_of')", extra_params => ['-U', 'tenant']))[1];
+my $status = wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+my $stored = $node->safe_psql($db, "SELECT count(*) FROM storemon.report_rows WHERE report_id = '$id'");
+ok($status ne 'Complete' || $stored == $mine,
+	"the tenant's report is not a Complete report of $stored stores where the tenant sees $mine");
+
+done_testing();
