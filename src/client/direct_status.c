@@ -163,9 +163,14 @@ stop(Target *t, const Feed *feed, StatusDirect *d)
 	if (d->index_defs != NULL)
 	{
 		const char *params[1] = {d->index_defs};
-		PGresult *res = PQexecParams(
-		    t->conn, "SELECT storemon_internal.stage_rebuild_indexes($1::pg_catalog.text[])", 1,
-		    NULL, params, NULL, NULL, 0);
+		/* from the extension's own definitions (1.3), or from those bulk_drop_indexes returned */
+		PGresult *res =
+		    t->rebuild_own
+		        ? PQexec(t->conn, "SELECT storemon_internal.bulk_rebuild_indexes()")
+		        : PQexecParams(
+		              t->conn,
+		              "SELECT storemon_internal.stage_rebuild_indexes($1::pg_catalog.text[])", 1,
+		              NULL, params, NULL, NULL, 0);
 
 		if (PQresultStatus(res) != PGRES_TUPLES_OK)
 			loader_fail_feed(t->loader, t->conn, res, feed);

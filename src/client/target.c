@@ -21,6 +21,10 @@ target_init(Target *t, Loader *l, PGconn *conn, const char *prefix)
 	                         "SELECT pg_catalog.to_regprocedure("
 	                         "'storemon_internal.bulk_drop_indexes(pg_catalog.int8)') IS NOT NULL",
 	                         NULL);
+	t->rebuild_own = ask_true(
+	    conn,
+	    "SELECT pg_catalog.to_regprocedure('storemon_internal.bulk_rebuild_indexes()') IS NOT NULL",
+	    NULL);
 }
 
 void

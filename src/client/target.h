@@ -46,6 +46,7 @@ typedef struct Target
 	PGconn *conn;
 	const char *prefix; /* before each line of what was loaded ("shard 1: ") */
 	bool can_direct;    /* the server has the direct ways' helper (1.1 and later) */
+	bool rebuild_own;   /* and builds the indexes again from its own definitions (1.3) */
 	CopyBuffer out;     /* the COPY in progress (one at a time per connection) */
 	FeedLoad feeds[NFEEDS];
 } Target;
