@@ -21,8 +21,9 @@ OBJS = \
 	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
 	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
-# The loader client (libpq), installed beside psql (on Debian also linked from /usr/bin).
-SCRIPTS_built = storemon-load
+# The loader client (libpq) has a Makefile of its own, src/client/Makefile
+# (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
+# On Debian it is also linked from /usr/bin (install-loader-link below).
 EXTRA_CLEAN = storemon-load
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
@@ -61,9 +62,20 @@ $(OBJS): $(wildcard src/*.h)
 prove_installcheck:
 	$(prove_installcheck)
 
-storemon-load: src/client/storemon_load.c src/client/sharded_load.c src/client/direct_status.c \
-		src/client/direct_hours.c src/client/direct_load.c src/feed_format.c src/client/load.h
-	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -Isrc/client -Isrc -I$(includedir) -o $@ $(filter %.c,$^) -L$(libdir) -lpq
+all: storemon-load
+install: install-client
+clean: clean-client
+.PHONY: client install-client clean-client
+client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG)
+storemon-load: client
+	cmp -s src/client/storemon-load $@ || cp src/client/storemon-load $@
+install-client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG) install
+clean-client:
+	$(MAKE) -C src/client PG_CONFIG=$(PG_CONFIG) clean
+
+
 
 deps:
 	scripts/install-deps
@@ -92,6 +104,15 @@ unit-sanitized: test/unit/test_arith_sanitized
 test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
 	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
 
+# The loader's CSV reader and field splitter alone (plain C, no libpq), plain and sanitized.
+CSV_READER = src/client/csv_reader.c src/client/csv_reader.h
+unit: test/unit/test_csv_reader
+test/unit/test_csv_reader: test/unit/test_csv_reader.c $(CSV_READER)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc/client -o $@ $(filter %.c,$^)
+unit-sanitized: test/unit/test_csv_reader_sanitized
+test/unit/test_csv_reader_sanitized: test/unit/test_csv_reader.c $(CSV_READER)
+	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc/client -o $@ $(filter %.c,$^)
+
 # A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
 fuzz: test/fuzz/fuzz_core
 test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
@@ -102,4 +123,4 @@ pg-version:
 	@$(PG_CONFIG) --version
 
 format:
-	clang-format -i src/*.c src/*.h src/client/*.c test/unit/*.c test/fuzz/*.c
+	clang-format -i src/*.c src/*.h src/client/*.c src/client/*.h test/unit/*.c test/fuzz/*.c

@@ -155,3 +155,215 @@ CREATE TRIGGER reports_truncate_guard BEFORE TRUNCATE ON storemon.reports
 COMMENT ON TRIGGER reports_truncate_guard ON storemon.reports IS
 'TRUNCATE is a superuser''s: it would leave the rows of the reports it empties.';
 REVOKE ALL ON FUNCTION storemon_internal.guard_report_rows_delete() FROM PUBLIC;
+
+--------------------------------------------------------------------------
+-- storemon-load's staged load (the loader's): one function that takes no
+-- SQL and no table name from its caller.  The helpers it called (1.0) took
+-- SQL text, table and type names as arguments and ran them, and PUBLIC
+-- could call them (t/012_sweep.pl); they are gone.  Its arguments are
+-- checked first, a long file name is cut in its messages, and a
+-- replacement of hours or zones waits for any other (SHARE ROW EXCLUSIVE,
+-- which the DELETE grant allows) so its DELETE, in READ COMMITTED, sees
+-- what an earlier load committed.
+--------------------------------------------------------------------------
+
+-- The indexes a bulk load dropped (bulk_drop_indexes) built again from the
+-- extension's own definitions, with their comments; nothing when none is
+-- missing.  Replaces stage_rebuild_indexes(text[]), which ran any text.
+CREATE FUNCTION storemon_internal.bulk_rebuild_indexes()
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF to_regclass('storemon.store_status_store_time_idx') IS NULL THEN
+        CREATE INDEX store_status_store_time_idx ON storemon.store_status (store_id, timestamp_utc)
+            INCLUDE (status);
+        COMMENT ON INDEX storemon.store_status_store_time_idx IS 'The report''s read: each store''s polls newest first, status included so the heap is skipped on all-visible pages.';
+    ELSIF to_regclass('storemon.store_status_time_idx') IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF to_regclass('storemon.store_status_time_idx') IS NULL THEN
+        CREATE INDEX store_status_time_idx ON storemon.store_status (timestamp_utc);
+        COMMENT ON INDEX storemon.store_status_time_idx IS 'The default as_of: the latest poll, one index step.';
+    END IF;
+    PERFORM storemon_internal.warm_indexes();
+END
+$$;
+COMMENT ON FUNCTION storemon_internal.bulk_rebuild_indexes() IS
+'Loader: build store_status''s indexes that bulk_drop_indexes dropped, from the extension''s own definitions, with their comments, then warm them; nothing when none is missing.';
+
+-- Timestamps without an offset are UTC whatever the session says (SPEC.md);
+-- their shape is checked by is_feed_timestamp (src/feed_format.c) alone,
+-- which sql/loader.sql shows equal to 1.0's regular expression.
+CREATE OR REPLACE FUNCTION storemon.storemon_load_staged(status_file text DEFAULT NULL,
+    status_header text[] DEFAULT NULL, hours_file text DEFAULT NULL, hours_header text[] DEFAULT NULL,
+    zones_file text DEFAULT NULL, zones_header text[] DEFAULT NULL, allow_empty boolean DEFAULT false)
+RETURNS TABLE (table_name text, rows_loaded bigint, note text)
+LANGUAGE plpgsql SET TimeZone = 'UTC' SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    time_re constant text := '^\s*\d{1,2}:\d{2}(:\d{2}(\.\d{1,6})?)?\s*$';
+    fix     constant text := 'Nothing was loaded; fix the row and load again.';
+    -- per feed: its table, and the names each of its columns may have (NULL: no more)
+    feeds constant text[] := ARRAY['status', 'hours', 'zones'];
+    tables constant text[] := ARRAY['store_status', 'menu_hours', 'timezones'];
+    names constant text[] := ARRAY[
+        '{{store_id,NULL,NULL},{status,NULL,NULL},{timestamp_utc,NULL,NULL},{NULL,NULL,NULL}}',
+        '{{store_id,NULL,NULL},{day_of_week,dayofweek,day},{start_time_local,NULL,NULL},{end_time_local,NULL,NULL}}',
+        '{{store_id,NULL,NULL},{timezone_str,NULL,NULL},{NULL,NULL,NULL},{NULL,NULL,NULL}}'];
+    k int; kind text; file text; shown text; header text[]; stage text; target text;
+    accepted text[]; col text[]; i int;
+    problem text; insert_sql text; casts text[]; cast_spec text[];
+    bad record; r record; n bigint; total bigint; any_row boolean; dropped text[];
+BEGIN
+    FOR k IN 1 .. 3 LOOP
+        kind := feeds[k];
+        file := CASE k WHEN 1 THEN status_file WHEN 2 THEN hours_file ELSE zones_file END;
+        CONTINUE WHEN file IS NULL;
+        header := CASE k WHEN 1 THEN status_header WHEN 2 THEN hours_header ELSE zones_header END;
+        shown := CASE WHEN length(file) <= 200 THEN file
+                      ELSE left(file, 200) || format('... (%s characters)', length(file)) END;
+        stage := 'storemon_stage_' || kind;
+        target := tables[k];
+        any_row := true;
+        -- What storemon-load gives: a header of 1 to 100 names, and its file staged with as many columns.
+        IF header IS NULL OR array_ndims(header) IS DISTINCT FROM 1 OR cardinality(header) > 100 THEN
+            RAISE EXCEPTION 'storemon: %: the header must be a list of 1 to 100 names', shown
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF to_regclass('pg_temp.' || stage) IS NULL
+           OR (SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('pg_temp.' || stage)
+                   AND attnum > 0 AND NOT attisdropped
+                   AND ((attname = 'line' AND atttypid = 'int8'::regtype)
+                        OR (attname ~ '^c[0-9]{1,3}$' AND atttypid = 'text'::regtype
+                            AND substr(attname, 2)::int BETWEEN 1 AND cardinality(header))))
+              <> cardinality(header) + 1 THEN
+            RAISE EXCEPTION 'storemon: %: nothing is staged for it, or not with its header''s columns', shown
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = format('storemon-load stages each file into pg_temp.%s (line, c1 .. cN) before it calls this function.', stage);
+        END IF;
+        -- Which staged column (c1..cN) carries each of the feed's columns.
+        col := '{}';
+        FOREACH accepted SLICE 1 IN ARRAY names[k]::text[] LOOP
+            CONTINUE WHEN accepted[1] IS NULL;
+            i := (SELECT min(h.i) FROM generate_subscripts(header, 1) h (i)
+                  WHERE lower(btrim(header[h.i], E' \t\r\n"\uFEFF')) = ANY (accepted));
+            IF i IS NULL THEN
+                RAISE EXCEPTION 'storemon: %: line 1: the header has no column %', shown,
+                    array_to_string(accepted, ' or ')
+                    USING DETAIL = format('The header is: %s', left(array_to_string(header, ','), 200)),
+                          ERRCODE = 'invalid_text_representation';
+            END IF;
+            col := col || ('c' || i);
+        END LOOP;
+        -- A file that replaces a table must have rows, unless it is to be emptied.
+        IF k > 1 AND NOT allow_empty THEN
+            EXECUTE format('SELECT EXISTS (SELECT FROM pg_temp.%I)', stage) INTO any_row;
+        END IF;
+        IF NOT any_row THEN
+            RAISE EXCEPTION 'storemon: %: the file has no data rows; % was left as it is', shown, target
+                USING ERRCODE = 'no_data_found', HINT = format('A load replaces every row of %s. To empty it on purpose, load with --allow-empty.', target);
+        END IF;
+        -- Each feed's first problem by line, its INSERT and the casts it makes.
+        problem := CASE kind
+            WHEN 'status' THEN format($f$CASE %4$s
+                WHEN %2$I IS NULL THEN 'status is empty' WHEN lower(btrim(%2$I)) NOT IN ('active', 'inactive') THEN format('status %%s is neither active nor inactive', storemon_internal.shown(%2$I))
+                WHEN %3$I IS NULL THEN 'timestamp_utc is empty' WHEN NOT storemon_internal.is_feed_timestamp(%3$I) THEN format('timestamp_utc %%s is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', storemon_internal.shown(%3$I))
+                END$f$, col[1], col[2], col[3], format(storemon_internal.store_id_problem(), col[1]))
+            WHEN 'hours' THEN format($f$CASE %6$s
+                WHEN %2$I IS NULL OR %2$I !~ '^\s*[0-6]\s*$' THEN format('day %%s is not a day of the week 0 (Monday) to 6 (Sunday)', storemon_internal.shown(%2$I))
+                WHEN %3$I IS NULL OR %3$I !~ %5$L THEN format('start_time_local %%s is not a time 00:00:00 to 24:00:00', storemon_internal.shown(%3$I))
+                WHEN %4$I IS NULL OR %4$I !~ %5$L THEN format('end_time_local %%s is not a time 00:00:00 to 24:00:00', storemon_internal.shown(%4$I))
+                END$f$, col[1], col[2], col[3], col[4], time_re, format(storemon_internal.store_id_problem(), col[1]))
+            ELSE format($f$CASE %3$s
+                WHEN octet_length(btrim(%2$I)) > 1024 THEN format('timezone_str %%s is longer than 1024 bytes', storemon_internal.shown(%2$I))
+                END$f$, col[1], col[2], format(storemon_internal.store_id_problem(), col[1])) END;
+        -- the query of the first bad row by line
+        problem := format('SELECT line, problem FROM (SELECT line, %s AS problem FROM pg_temp.%I) p
+                           WHERE problem IS NOT NULL ORDER BY line LIMIT 1', problem, stage);
+        insert_sql := CASE kind
+            WHEN 'status' THEN format($f$INSERT INTO storemon.store_status (store_id, timestamp_utc, status)
+                SELECT btrim(%1$I),
+                       CASE WHEN storemon_internal.is_feed_timestamp(%2$I) THEN btrim(%2$I)::timestamptz
+                            WHEN %2$I IS NOT NULL THEN storemon_internal.stage_bad_value() END,
+                       lower(btrim(%3$I))
+                FROM pg_temp.storemon_stage_status$f$, col[1], col[3], col[2])
+            WHEN 'hours' THEN format('INSERT INTO storemon.menu_hours
+                SELECT btrim(%I), btrim(%I)::smallint, btrim(%I)::time, btrim(%I)::time
+                FROM pg_temp.storemon_stage_hours', col[1], col[2], col[3], col[4])
+            -- One zone per store: the last row in the file wins (SPEC.md).
+            ELSE format('INSERT INTO storemon.timezones
+                SELECT DISTINCT ON (btrim(%1$I)) btrim(%1$I), btrim(%2$I)
+                FROM pg_temp.storemon_stage_zones
+                ORDER BY btrim(%1$I), line DESC', col[1], col[2]) END;
+        casts := CASE kind
+            WHEN 'status' THEN ARRAY[[col[3], 'timestamp_utc', 'timestamptz']]
+            WHEN 'hours' THEN ARRAY[[col[3], 'start_time_local', 'time'], [col[4], 'end_time_local', 'time']]
+            ELSE '{}' END;
+        -- Polls append: a good file is checked by the INSERT alone, and a load
+        -- as large as the table builds its indexes once (bulk_drop_indexes).
+        -- Hours and zones are checked first, then replace the table.
+        dropped := NULL;
+        IF kind = 'status' THEN
+            EXECUTE 'SELECT count(*) FROM pg_temp.storemon_stage_status' INTO n;
+            dropped := storemon_internal.bulk_drop_indexes(n);
+        ELSE
+            EXECUTE problem INTO bad;
+            problem := NULL; -- checked: what the INSERT may still refuse is a cast
+            IF bad.line IS NOT NULL THEN
+                RAISE EXCEPTION 'storemon: %: line %: %', shown, bad.line, bad.problem
+                    USING ERRCODE = 'invalid_text_representation', HINT = fix;
+            END IF;
+            EXECUTE format('LOCK TABLE ONLY storemon.%I IN SHARE ROW EXCLUSIVE MODE', target);
+            EXECUTE format('DELETE FROM storemon.%I', target);
+        END IF;
+        BEGIN
+            EXECUTE insert_sql;
+            GET DIAGNOSTICS n = ROW_COUNT;
+        EXCEPTION WHEN data_exception OR check_violation OR not_null_violation THEN
+            -- Only a file the INSERT refused is read row by row, to name its first bad row.
+            IF problem IS NOT NULL THEN
+                EXECUTE problem INTO bad;
+                IF bad.line IS NOT NULL THEN
+                    RAISE EXCEPTION 'storemon: %: line %: %', shown, bad.line, bad.problem
+                        USING ERRCODE = 'invalid_text_representation', HINT = fix;
+                END IF;
+            END IF;
+            IF cardinality(casts) > 0 THEN
+                FOREACH cast_spec SLICE 1 IN ARRAY casts LOOP
+                    FOR r IN EXECUTE format('SELECT line, %I AS v FROM pg_temp.%I ORDER BY line', cast_spec[1], stage) LOOP
+                        BEGIN
+                            EXECUTE format('SELECT %L::%s', btrim(r.v), cast_spec[3]);
+                        EXCEPTION WHEN others THEN
+                            RAISE EXCEPTION 'storemon: %: line %: % % is not a valid %: %', shown, r.line,
+                                cast_spec[2], storemon_internal.shown(r.v), cast_spec[3], SQLERRM
+                                USING ERRCODE = 'invalid_text_representation', HINT = fix;
+                        END;
+                    END LOOP;
+                END LOOP;
+            END IF;
+            RAISE;
+        END;
+        IF dropped IS NOT NULL THEN
+            PERFORM storemon_internal.bulk_rebuild_indexes();
+        END IF;
+        IF kind = 'zones' THEN
+            EXECUTE 'SELECT count(*) FROM pg_temp.storemon_stage_zones' INTO total;
+        END IF;
+        RETURN QUERY SELECT target, n,
+            CASE kind WHEN 'status' THEN CASE WHEN dropped IS NULL THEN 'appended' ELSE 'appended; indexes rebuilt in bulk' END
+                      WHEN 'hours' THEN 'replaced'
+                      ELSE format('replaced; %s earlier row(s) for an already listed store overridden', total - n) END;
+    END LOOP;
+END
+$$;
+
+-- Each took SQL text, or a table or type name, from its caller and ran it.
+DROP FUNCTION storemon_internal.stage_check(text, text, text);
+DROP FUNCTION storemon_internal.stage_find_bad_cast(text, text, text, text, text);
+DROP FUNCTION storemon_internal.stage_insert(text, text, text, text[], text);
+DROP FUNCTION storemon_internal.stage_require_rows(text, text, text, boolean);
+DROP FUNCTION storemon_internal.stage_drop_indexes(text);
+DROP FUNCTION storemon_internal.stage_column(text, text[], text[]);
+DROP FUNCTION storemon_internal.stage_rebuild_indexes(text[]);

@@ -191,11 +191,42 @@ day_time_us(Cursor *c)
 	return ((h * 60 + mi) * 60 + s) * INT64_C(1000000) + frac;
 }
 
+/*
+ * [+-] d{1,2} (: d{2})? or [+-] d{3,4}, as PostgreSQL's DecodeTimezone
+ * reads them (three or four digits are hours and minutes, hours at most
+ * 15): seconds east of UTC into *east, or false.
+ */
+static bool
+offset_east(Cursor *c, int64_t *east)
+{
+	int sign = *c->p++ == '-' ? -1 : 1;
+	const char *start = c->p;
+	int64_t hours, minutes = 0;
+	int n;
+
+	if ((n = digits(c, 1, 4)) < 0)
+		return false;
+	c->p = start;
+	hours = number(c, n);
+	if (n >= 3)
+	{
+		minutes = hours % 100;
+		hours /= 100;
+	}
+	else if (take(c, ':') && (minutes = number(c, 2)) < 0)
+		return false;
+	if (hours > 15 || minutes > 59)
+		return false;
+	*east = sign * (hours * 3600 + minutes * 60);
+	return true;
+}
+
 bool
 sm_feed_timestamp_us(const char *s, size_t len, int64_t *us)
 {
 	Cursor c = {s, s + len};
-	int64_t y, m, d, in_day = 0;
+	int64_t y, m, d, in_day = 0, east = 0;
+	bool timed = false;
 
 	skip_spaces(&c);
 	if ((y = number(&c, 4)) < 1000 || !take(&c, '-') || (m = number(&c, 2)) < 1 || m > 12 ||
@@ -206,6 +237,7 @@ sm_feed_timestamp_us(const char *s, size_t len, int64_t *us)
 		c.p++;
 		if ((in_day = day_time_us(&c)) < 0)
 			return false;
+		timed = true;
 	}
 	skip_spaces(&c);
 	if (c.end - c.p >= 3 && (lower(c.p[0]) == 'u' || lower(c.p[0]) == 'g'))
@@ -214,12 +246,19 @@ sm_feed_timestamp_us(const char *s, size_t len, int64_t *us)
 		    !(take(&c, 'g') && take(&c, 'm') && take(&c, 't')))
 			return false;
 	}
+	else if (c.p < c.end && (*c.p == '+' || *c.p == '-'))
+	{
+		/* an offset after a time; after a bare date it is left to the server */
+		if (!timed || !offset_east(&c, &east))
+			return false;
+	}
 	else
 		take(&c, 'z');
 	skip_spaces(&c);
 	if (c.p != c.end)
 		return false;
 	/* PostgreSQL counts from 2000-01-01, 10957 days after 1970-01-01. */
-	*us = (days_from_civil(y, m, d) - 10957) * INT64_C(86400000000) + in_day;
+	*us = (days_from_civil(y, m, d) - 10957) * INT64_C(86400000000) + in_day -
+	      east * INT64_C(1000000);
 	return true;
 }

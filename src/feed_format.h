@@ -27,9 +27,10 @@ extern bool sm_feed_timestamp_shape(const char *s, size_t len);
  * The value PostgreSQL's timestamptz input gives s[0..len), in microseconds
  * since 2000-01-01 00:00 UTC, for the feed's own shapes: a date of years
  * 1000-9999, optionally a time (hour 0-23, second 0-59, 1-6 fractional
- * digits), optionally UTC, GMT or Z, no offset meaning UTC as the loader
- * has it.  False for everything else (numeric offsets, 24:00, a leap second,
- * a day the month lacks), which the caller leaves to the server's parse.
+ * digits), optionally UTC, GMT, Z or, after a time, a numeric offset of at
+ * most 15:59 hours, no zone meaning UTC as the loader has it.  False for
+ * everything else (24:00, a leap second, a day the month lacks, an offset
+ * after a bare date), which the caller leaves to the server's parse.
  */
 extern bool sm_feed_timestamp_us(const char *s, size_t len, int64_t *us);
 

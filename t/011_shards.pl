@@ -12,7 +12,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
 
-my @shards = map { storemon_node("shard$_", preload => 'storemon') } 0 .. 2;
+# Shard 0 may wait for a synchronous standby (6. below): that needs WAL senders.
+my @shards = map { storemon_node("shard$_", preload => 'storemon', $_ == 0 ? (wal_level => 'replica', max_wal_senders => 2) : ()) } 0 .. 2;
 $shards[$_]->safe_psql('postgres', "CREATE DATABASE shard$_") for 0 .. 2;
 $shards[$_]->safe_psql("shard$_", 'CREATE EXTENSION storemon') for 0 .. 2;
 $shards[$_]->safe_psql('postgres', q{ALTER SYSTEM SET track_functions = 'all'; SELECT pg_reload_conf()}) for 0 .. 2;
@@ -211,10 +212,28 @@ like($err, qr/bad_status\.csv: line ${\ scalar(@lines)}: status 'broken' is neit
 	'naming the file, the line and the value, as on one node');
 is(shard_polls(), $before, 'and no shard has any of its rows');
 
-# 6. Loaded cut off between the shards' commits: the loader said which
+# 6. Loaded cut off between the shards' commits, by faults of the servers
+#    (no hook in the loader): shard 0's commit waits for a synchronous
+#    standby that is not there, and while it waits shard 1's session is
+#    terminated; then shard 0's commit is let go.  The loader says which
 #    shards to finish; running it again for those completes the load.
-($ok, $out, $err) = load_coordinator({STOREMON_LOAD_CUT_AFTER => 'commit-0'}, '--status', 'data/store_status.csv');
+$shards[0]->safe_psql('postgres', q{ALTER SYSTEM SET synchronous_standby_names = 'nobody'; SELECT pg_reload_conf()});
+my ($cut_out, $cut_err) = ('', '');
+my $cut = do
+{
+	local %ENV = (%ENV, PGAPPNAME => 'storemon-cut');
+	IPC::Run::start(['./storemon-load', '--status', 'data/store_status.csv', '--', '-h', $coord->host, '-p', $coord->port,
+			'-d', $db], '>', \$cut_out, '2>', \$cut_err, IPC::Run::timeout(120));
+};
+ok($shards[0]->poll_query_until('postgres', q{SELECT count(*) = 1 FROM pg_stat_activity
+	WHERE application_name = 'storemon-cut' AND wait_event = 'SyncRep'}), 'shard 0 commits, and waits');
+is($shards[1]->safe_psql('postgres', q{SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	WHERE application_name = 'storemon-cut'}), '1', 'shard 1 loses the loader\'s session before its commit');
+$shards[0]->safe_psql('postgres', q{ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf()});
+$ok = eval { $cut->finish };
 ok(!$ok, 'a load cut off after shard 0 committed');
+like($cut_err, qr/the load was committed on shard\(s\) 0 but not on 1 2; to finish it, run the same command again with --shards 1,2/,
+	'and the loader names the shards to finish') or diag($cut_err);
 my @after = split /,/, shard_polls();
 my @prev = split /,/, $before;
 ok($after[0] > $prev[0] && $after[1] == $prev[1] && $after[2] == $prev[2], 'shard 0 has the new polls, 1 and 2 not');

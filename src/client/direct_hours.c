@@ -10,15 +10,20 @@
  * functions read as the cast would; into an empty menu_hours the role may
  * truncate, with FREEZE (see direct_status.c).
  *
+ * The clean records are held, to be sent in store_id order: menu_hours'
+ * index then grows at its right edge instead of splitting pages all over.
  * Like direct_status.c it is only a fast path: at the first record that is
- * not clean, when the file has no data rows, or when the server refuses a
- * value (25:00), everything is rolled back to a savepoint and the file
- * goes the staged way with its messages.
+ * not clean, past HOURS_HELD_MAX bytes held, when the file has no data
+ * rows, or when the server refuses a value (25:00, after a rollback to a
+ * savepoint), the records held and the rest go the staged way with its
+ * messages.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "load.h"
+#include "direct_hours.h"
+#include "direct_load.h"
+#include "staged.h"
 
 static bool
 is_digit(char c)
@@ -61,170 +66,206 @@ clean(char *const *f, const int *col)
 	       is_clean_time(f[col[2]]) && is_clean_time(f[col[3]]);
 }
 
-/*
- * The clean records, each kept as its id and its COPY line, to be sent in
- * store_id order: menu_hours' index then grows at its right edge instead
- * of splitting pages all over (120 ms against 180 ms for the Loop-scale
- * hours).  An hours file is small; its records are held in memory.
- */
-typedef struct HoursLine
-{
-	size_t id, id_len; /* offsets in the arena */
-	size_t line, line_len;
-} HoursLine;
+/* The most bytes of records held for sorting; a larger file is staged. */
+#define HOURS_HELD_MAX (64 << 20)
 
-typedef struct HoursLines
+/*
+ * A record held: offsets in the arena of its raw text and its store_id,
+ * and that id's address once the arena stops growing, to sort by.
+ */
+typedef struct HeldRecord
 {
+	size_t raw, raw_len, id, id_len;
+	const char *key;
+	long line;
+	int fields;
+} HeldRecord;
+
+typedef struct HoursDirect
+{
+	Loader *loader;
+	int col[4]; /* store_id, day, start, end */
+	CsvFields f;
 	char *arena;
 	size_t len, cap;
-	HoursLine *lines;
-	size_t n, lines_cap;
-} HoursLines;
+	HeldRecord *held;
+	size_t n, held_cap;
+} HoursDirect;
 
 static void *
-grow(void *p, size_t *cap, size_t need, size_t elem)
+grow(Loader *l, void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
 	*cap = need > 2 * *cap ? need : 2 * *cap;
-	if ((p = realloc(p, *cap * elem)) == NULL)
-		fail("out of memory");
-	return p;
+	return loader_realloc(l, p, *cap * elem);
 }
 
-static void
-append(HoursLines *h, const char *bytes, size_t n)
+static size_t
+append(HoursDirect *h, const char *bytes, size_t n)
 {
-	h->arena = grow(h->arena, &h->cap, h->len + n, 1);
+	size_t at = h->len;
+
+	h->arena = grow(h->loader, h->arena, &h->cap, h->len + n + 1, 1);
 	memcpy(h->arena + h->len, bytes, n);
-	h->len += n;
+	h->arena[h->len + n] = '\0';
+	h->len += n + 1;
+	return at;
 }
 
 static void
-keep_line(HoursLines *h, char *const *fields, const int *col)
+hold(HoursDirect *h, const CsvRecord *r, const char *id)
 {
-	HoursLine l;
-	static CopyBuffer line_buffer;
-	CopyBuffer *csv = &line_buffer;
+	HeldRecord e = {0, r->len, 0, strlen(id), NULL, r->line, r->fields};
 
-	csv->len = 0;
-	for (int k = 0; k < 4; k++)
-		put_csv_field(csv, fields[col[k]], k < 3 ? ',' : '\n');
-	l.id = h->len;
-	l.id_len = strlen(fields[col[0]]);
-	append(h, fields[col[0]], l.id_len);
-	l.line = h->len;
-	l.line_len = csv->len;
-	append(h, csv->data, csv->len);
-	h->lines = grow(h->lines, &h->lines_cap, h->n + 1, sizeof(HoursLine));
-	h->lines[h->n++] = l;
+	e.raw = append(h, r->text, r->len);
+	e.id = append(h, id, e.id_len);
+	h->held = grow(h->loader, h->held, &h->held_cap, h->n + 1, sizeof(HeldRecord));
+	h->held[h->n++] = e;
 }
-
-static const char *sort_arena;
 
 /* store_id order of COLLATE "C": bytes, then length. */
 static int
 by_store_id(const void *a, const void *b)
 {
-	const HoursLine *x = a, *y = b;
+	const HeldRecord *x = a, *y = b;
 	size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
-	int c = memcmp(sort_arena + x->id, sort_arena + y->id, n);
+	int c = memcmp(x->key, y->key, n);
 
 	return c != 0 ? c : (x->id_len > y->id_len) - (x->id_len < y->id_len);
 }
 
-/* Read the clean records into h; false at the first that is not. */
+static void
+free_held(HoursDirect *h)
+{
+	free(h->arena);
+	free(h->held);
+	csv_fields_free(&h->f);
+	free(h);
+}
+
+/* Everything held to the staged way, in the file's order. */
+static void
+stage_held(Target *t, Feed *feed, HoursDirect *h)
+{
+	staged_begin(t, feed);
+	for (size_t i = 0; i < h->n; i++)
+	{
+		CsvRecord r = {h->arena + h->held[i].raw, h->held[i].raw_len, 0,
+		               h->held[i].line,           h->held[i].fields,  true};
+
+		staged_record(t, feed, &r);
+	}
+	t->feeds[feed->kind].direct = NULL;
+	free_held(h);
+}
+
 static bool
-read_clean_hours(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
-                 const int *col, HoursLines *h)
-{
-	FieldReader fr = {.line = 2};
-	bool all_clean = true;
-	int n;
-
-	while (all_clean && (n = next_kept_fields(&fr, f, feed, keep)) >= 0)
-	{
-		all_clean = n == ncols && clean(fr.fields, col);
-		if (all_clean)
-			keep_line(h, fr.fields, col);
-	}
-	field_reader_free(&fr);
-	return all_clean;
-}
-
-/* Send the clean records in store_id order; the count sent, or -1 at the first that is not. */
-static long
-copy_clean_hours(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
-                 const int *col)
-{
-	HoursLines h = {0};
-	static CopyBuffer out;
-	long sent = -1;
-
-	if (read_clean_hours(f, feed, keep, ncols, col, &h) && h.n > 0)
-	{
-		sort_arena = h.arena;
-		qsort(h.lines, h.n, sizeof(HoursLine), by_store_id);
-		out.len = 0;
-		for (size_t i = 0; i < h.n; i++)
-		{
-			if (out.len + h.lines[i].line_len > sizeof(out.data))
-				flush_copy(&out);
-			memcpy(out.data + out.len, h.arena + h.lines[i].line, h.lines[i].line_len);
-			out.len += h.lines[i].line_len;
-		}
-		flush_copy(&out);
-		sent = (long)h.n;
-	}
-	free(h.arena);
-	free(h.lines);
-	return sent;
-}
-
-bool
-load_hours_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
+hours_direct_begin(Target *t, Feed *feed)
 {
 	static const char *const names[] = {
 	    "store_id",         NULL, "day_of_week",    "dayofweek", "day", NULL,
 	    "start_time_local", NULL, "end_time_local", NULL};
-	FILE *f = fopen(feed->file, "rb");
-	int col[4];
-	int ncols = f != NULL ? read_header_columns(f, feed, names, 4, col) : -1;
-	long sent = -1;
-	bool loaded = false, frozen;
-	PGresult *copied;
+	HoursDirect *h =
+	    memset(loader_realloc(t->loader, NULL, sizeof(HoursDirect)), 0, sizeof(HoursDirect));
 
-	if (ncols < 0 || !result_is(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
+	h->loader = t->loader;
+	if (!find_columns(feed, names, 4, h->col))
 	{
-		if (f != NULL)
-			fclose(f);
+		free(h);
 		return false; /* the staged way says what is wrong */
 	}
-	frozen = truncate_if_empty("storemon.menu_hours");
-	if ((frozen || result_is(PQexec(conn, "DELETE FROM storemon.menu_hours"), PGRES_COMMAND_OK)) &&
-	    result_is(PQexec(conn, frozen
-	                               ? "COPY storemon.menu_hours (store_id, day_of_week, "
-	                                 "start_time_local, end_time_local) FROM STDIN (FORMAT csv, "
-	                                 "FREEZE)"
-	                               : "COPY storemon.menu_hours (store_id, day_of_week, "
-	                                 "start_time_local, end_time_local) FROM STDIN (FORMAT csv)"),
-	              PGRES_COPY_IN))
-	{
-		sent = copy_clean_hours(f, feed, keep, ncols, col);
-		PQputCopyEnd(conn, sent > 0 ? NULL : "a record for the staged way");
-		copied = PQgetResult(conn);
-		loaded = sent > 0 && PQresultStatus(copied) == PGRES_COMMAND_OK;
-		PQclear(copied);
-	}
-	fclose(f);
-	if (!loaded)
-	{
-		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		return false;
-	}
-	exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-	feed->frozen = frozen;
-	snprintf(feed->summary, sizeof(feed->summary), "menu_hours: %ld rows replaced", sent);
+	t->feeds[feed->kind].direct = h;
 	return true;
 }
+
+static bool
+hours_direct_record(Target *t, Feed *feed, const CsvRecord *r)
+{
+	HoursDirect *h = t->feeds[feed->kind].direct;
+	int n = r->plain ? csv_split(r, &h->f) : 0;
+
+	if (n < 0)
+		loader_fail(t->loader, "out of memory");
+	if (n == feed->ncols && clean(h->f.field, h->col) && h->len + 2 * r->len < HOURS_HELD_MAX)
+	{
+		hold(h, r, h->f.field[h->col[0]]);
+		return true;
+	}
+	stage_held(t, feed, h);
+	return false;
+}
+
+/* Send what is held in store_id order; false when the server refused it. */
+static bool
+copy_held(Target *t, HoursDirect *h, bool frozen)
+{
+	PGresult *res;
+	bool copied;
+
+	res = PQexec(t->conn, frozen ? "COPY storemon.menu_hours (store_id, day_of_week, "
+	                               "start_time_local, end_time_local) FROM STDIN (FORMAT csv, "
+	                               "FREEZE)"
+	                             : "COPY storemon.menu_hours (store_id, day_of_week, "
+	                               "start_time_local, end_time_local) FROM STDIN (FORMAT csv)");
+	if (!result_is(res, PGRES_COPY_IN))
+		return false;
+	for (size_t i = 0; i < h->n; i++)
+		h->held[i].key = h->arena + h->held[i].id;
+	qsort(h->held, h->n, sizeof(HeldRecord), by_store_id);
+	t->out.len = 0;
+	for (size_t i = 0; i < h->n; i++)
+	{
+		CsvRecord r = {h->arena + h->held[i].raw, h->held[i].raw_len, 0,
+		               h->held[i].line,           h->held[i].fields,  true};
+
+		csv_split(&r, &h->f);
+		for (int k = 0; k < 4; k++)
+			put_csv_field(t, h->f.field[h->col[k]], k < 3 ? ',' : '\n');
+	}
+	copy_flush(t);
+	PQputCopyEnd(t->conn, NULL);
+	res = PQgetResult(t->conn);
+	copied = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	while ((res = PQgetResult(t->conn)) != NULL)
+		PQclear(res);
+	return copied;
+}
+
+static void
+hours_direct_end(Target *t, Feed *feed)
+{
+	FeedLoad *fl = &t->feeds[feed->kind];
+	HoursDirect *h = fl->direct;
+	bool frozen;
+
+	/* no data rows: the staged way refuses the file, or empties the table with --allow-empty */
+	if (h->n == 0)
+	{
+		stage_held(t, feed, h);
+		return;
+	}
+	/* before the savepoint: a rollback to it must keep the lock */
+	lock_for_replace(t, "storemon.menu_hours");
+	exec_ok(t->loader, t->conn, "SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	frozen = truncate_if_empty(t, "storemon.menu_hours");
+	if ((frozen ||
+	     result_is(PQexec(t->conn, "DELETE FROM storemon.menu_hours"), PGRES_COMMAND_OK)) &&
+	    copy_held(t, h, frozen))
+	{
+		exec_ok(t->loader, t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+		fl->direct_rows = (long)h->n;
+		fl->frozen = frozen;
+		fl->way = WAY_DONE;
+		fl->direct = NULL;
+		free_held(h);
+		return;
+	}
+	/* a value the server refuses: the staged way names it */
+	exec_ok(t->loader, t->conn, "ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	exec_ok(t->loader, t->conn, "RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
+	stage_held(t, feed, h);
+}
+
+const DirectWay hours_direct = {hours_direct_begin, hours_direct_record, hours_direct_end};

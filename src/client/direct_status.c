@@ -1,273 +1,216 @@
 /*
  * direct_status.c — the polls file straight into store_status.
  *
- * The staged load (storemon_load.c, storemon_load_staged) copies every
+ * The staged load (staged.c, storemon_load_staged) copies every
  * record into a temporary table of text and then INSERTs it with casts,
  * trims and checks: two passes over two million rows, most of the load's
  * time.  Most feeds are already exactly what that INSERT would store: ids
  * without surrounding spaces, statuses written "active" or "inactive",
- * timestamps of the feed's shape.  Such a file is sent with one COPY into
- * store_status itself, so the rows are the same:
+ * timestamps of the feed's shape.  Such records are sent with COPY into
+ * store_status itself, in binary, so the rows are the same:
  *
- *  - in binary, the timestamps converted here (sm_feed_timestamp_us, the
- *    server's own value for the feed's shapes): the server parses no CSV
- *    and no timestamp, half the COPY's time;
- *  - as CSV with the session's TimeZone UTC, as the staged load sets it,
- *    when a timestamp has a shape left to the server (an offset, 24:00);
+ *  - the timestamps converted here (sm_feed_timestamp_us, the server's own
+ *    value for the feed's shapes): the server parses no CSV and no
+ *    timestamp, half the COPY's time;
  *  - with FREEZE when store_status was empty and this role may truncate
  *    it: the rows are written frozen and all-visible, so the first report
- *    reads them from the index alone and VACUUM has nothing to do.
+ *    reads them from the index alone and VACUUM has nothing to do;
+ *  - with the indexes dropped and built again once at the end, when the
+ *    load holds at least as many polls as the table (bulk_drop_indexes).
+ *    The records are counted as they stream: at that count the COPY ends,
+ *    the decision is made, and a new COPY takes the rest.
  *
- * It is only a fast path.  At the first record that is not already clean
- * (a trim or lower-casing to do, a field missing, a bad value), or when the
- * COPY fails (a date that does not exist, an id too long for the index),
- * everything it did is rolled back to a savepoint and the file goes the
- * staged way, which loads what can be loaded and names the first bad row
- * with the messages it always gave.
+ * A record is sent only when the server cannot refuse it: printable UTF-8
+ * (csv_reader.c), a clean id, status and timestamp.  At the first record
+ * that is not, the COPY ends with what it had, and that record and the
+ * rest go the staged way, which loads what can be loaded and names the
+ * first bad row with the messages it always gave.  Nothing is read twice.
  */
-#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "direct_load.h"
+#include "direct_status.h"
 #include "feed_format.h"
-#include "load.h"
+
+typedef struct StatusDirect
+{
+	int col[3]; /* store_id, status, timestamp_utc */
+	CsvFields f;
+	bool frozen;
+	long sent;        /* records sent */
+	long rows;        /* rows the finished COPYs stored */
+	long decide_at;   /* the index decision at this many records; 0 once made */
+	char *index_defs; /* the indexes dropped, to build again at the end */
+} StatusDirect;
 
 /* Is the record already what the staged INSERT would store? */
 static bool
 clean(char *const *f, const int *col)
 {
-	const char *id = f[col[0]];
 	const char *status = f[col[1]];
-	const char *ts = f[col[2]];
 
-	if (!clean_store_id(id))
-		return false;
-	if (strcmp(status, "active") != 0 && strcmp(status, "inactive") != 0)
-		return false;
-	return ts[0] != '\0' && sm_feed_timestamp_shape(ts, strlen(ts));
+	return clean_store_id(f[col[0]]) &&
+	       (strcmp(status, "active") == 0 || strcmp(status, "inactive") == 0);
 }
 
 /* One record in COPY's binary format: id, timestamp, status. */
 static void
-put_binary_record(CopyBuffer *b, const char *id, int64_t us, const char *status)
+put_binary_record(Target *t, const char *id, int64_t us, const char *status)
 {
 	size_t idlen = strlen(id), stlen = strlen(status);
-	size_t need = 2 + 4 + idlen + 4 + 8 + 4 + stlen;
 
-	if (b->len + need > sizeof(b->data))
-		flush_copy(b);
-	if (need > sizeof(b->data))
-		fail("a field of %zu bytes is too long", idlen);
-	put_be(b, 3, 2);
-	put_be(b, idlen, 4);
-	memcpy(b->data + b->len, id, idlen);
-	b->len += idlen;
-	put_be(b, 8, 4);
-	put_be(b, (uint64_t)us, 8);
-	put_be(b, stlen, 4);
-	memcpy(b->data + b->len, status, stlen);
-	b->len += stlen;
+	put_be(t, 3, 2);
+	put_be(t, idlen, 4);
+	copy_put(t, id, idlen);
+	put_be(t, 8, 4);
+	put_be(t, (uint64_t)us, 8);
+	put_be(t, stlen, 4);
+	copy_put(t, status, stlen);
 }
 
-/*
- * Lines in the file, counted up to limit + 1: an upper bound of its records
- * for the index decision, which only asks whether there are more than the
- * table holds (a first load reads a few hundred kilobytes, not the file).
- */
+/* The record count at which the load is as large as the table (and 10,000). */
 static long
-count_lines(const char *file, long limit)
-{
-	FILE *f = fopen(file, "rb");
-	char block[1 << 16];
-	size_t n;
-	long lines = 0;
-
-	if (f == NULL)
-		return 0;
-	while (lines <= limit && (n = fread(block, 1, sizeof(block), f)) > 0)
-		for (char *p = block; (p = memchr(p, '\n', block + n - p)) != NULL; p++)
-			lines++;
-	fclose(f);
-	return lines;
-}
-
-/* The line count that decides as bulk_drop_indexes would on the whole file. */
-static long
-lines_for_index_decision(const char *file)
+decision_count(PGconn *conn)
 {
 	PGresult *res =
-	    PQexec(conn, "SELECT greatest(reltuples, 10000)::bigint FROM pg_catalog.pg_class "
-	                 "WHERE oid = 'storemon.store_status'::regclass");
-	long limit = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-	                 ? atol(PQgetvalue(res, 0, 0))
-	                 : -1;
+	    PQexec(conn, "SELECT pg_catalog.ceil(greatest(reltuples, 10000))::pg_catalog.int8 "
+	                 "FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) "
+	                 "'storemon.store_status'::pg_catalog.regclass");
+	long n = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+	             ? atol(PQgetvalue(res, 0, 0))
+	             : LONG_MAX;
 
 	PQclear(res);
-	return count_lines(file, limit < 0 ? LONG_MAX - 1 : limit);
+	return n;
 }
 
-/* How a COPY of the file ended on the client's side. */
-typedef enum CopyOutcome
+static void
+copy_begin(Target *t, const Feed *feed, const StatusDirect *d)
 {
-	SENT_ALL,  /* every record sent */
-	NOT_CLEAN, /* a record for the staged way */
-	NOT_BINARY /* a clean record whose timestamp only the server parses */
-} CopyOutcome;
+	static const char binary_header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n'};
+	PGresult *res =
+	    PQexec(t->conn, d->frozen ? "COPY storemon.store_status (store_id, timestamp_utc, "
+	                                "status) FROM STDIN (FORMAT binary, FREEZE)"
+	                              : "COPY storemon.store_status (store_id, timestamp_utc, "
+	                                "status) FROM STDIN (FORMAT binary)");
 
-/* Stream the clean records, in binary or as CSV, until one is not. */
-static CopyOutcome
-copy_clean_records(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
-                   const int *col, bool binary)
-{
-	static const char binary_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0"; /* + NUL: 19 bytes */
-	FieldReader fr = {.line = 2};
-	char **fields = fr.fields;
-	int n;
-	CopyOutcome outcome = SENT_ALL;
-	static CopyBuffer out;
-
-	out.len = 0;
-	if (binary)
-	{
-		memcpy(out.data, binary_header, sizeof(binary_header));
-		out.len = sizeof(binary_header);
-	}
-	while (outcome == SENT_ALL && (n = next_kept_fields(&fr, f, feed, keep)) >= 0)
-	{
-		int64_t us;
-
-		if (n != ncols || !clean(fields, col))
-			outcome = NOT_CLEAN;
-		else if (!binary)
-		{
-			put_csv_field(&out, fields[col[0]], ',');
-			put_csv_field(&out, fields[col[2]], ',');
-			put_csv_field(&out, fields[col[1]], '\n');
-		}
-		else if (sm_feed_timestamp_us(fields[col[2]], strlen(fields[col[2]]), &us))
-			put_binary_record(&out, fields[col[0]], us, fields[col[1]]);
-		else
-			outcome = NOT_BINARY;
-	}
-	if (outcome == SENT_ALL)
-	{
-		if (binary)
-			put_be(&out, 0xFFFF, 2); /* the trailer: a field count of -1 */
-		flush_copy(&out);
-	}
-	field_reader_free(&fr);
-	return outcome;
+	if (PQresultStatus(res) != PGRES_COPY_IN)
+		loader_fail_feed(t->loader, t->conn, res, feed);
+	PQclear(res);
+	t->out.len = 0;
+	copy_put(t, binary_header, sizeof(binary_header));
 }
 
-/* What one attempt at the direct load did. */
-typedef struct Attempt
+static void
+copy_finish(Target *t, const Feed *feed, StatusDirect *d)
 {
-	CopyOutcome outcome; /* SENT_ALL: and the server took it all */
-	bool refused;        /* the server refused a record, or a step failed */
-	long rows;
-	bool rebuilt; /* the indexes were dropped and built again in bulk */
-	bool frozen;  /* COPY FREEZE into the emptied table */
-} Attempt;
-
-static bool
-rebuild_indexes(const char *defs)
-{
-	const char *params[1] = {defs};
-
-	return result_is(PQexecParams(conn,
-	                              "SELECT storemon_internal.stage_rebuild_indexes($1::text[])", 1,
-	                              NULL, params, NULL, NULL, 0),
-	                 PGRES_TUPLES_OK);
+	put_be(t, 0xFFFF, 2); /* the trailer: a field count of -1 */
+	d->rows += copy_end(t, feed);
 }
 
-/*
- * One COPY of the file from its first record, inside the savepoint
- * storemon_direct: truncate if empty, drop the indexes for a bulk load,
- * COPY, build them again.
- */
-static Attempt
-attempt(FILE *f, const Feed *feed, bool (*keep)(const Feed *, const Record *), int ncols,
-        const int *col, bool binary, long lines)
+/* As many records as the table holds: drop the indexes now if bulk_drop_indexes says so. */
+static void
+decide_indexes(Target *t, const Feed *feed, StatusDirect *d)
 {
-	bool freeze = truncate_if_empty("storemon.store_status");
-	Attempt a = {NOT_CLEAN, true, 0, false, freeze};
-	char count[24], copy[160];
+	char count[24];
 	const char *params[1] = {count};
 	PGresult *res;
-	char *defs = NULL;
 
-	snprintf(count, sizeof(count), "%ld", lines);
-	snprintf(copy, sizeof(copy),
-	         "COPY storemon.store_status (store_id, timestamp_utc, status) FROM STDIN "
-	         "(FORMAT %s%s)",
-	         binary ? "binary" : "csv", freeze ? ", FREEZE" : "");
-	res = PQexecParams(conn, "SELECT storemon_internal.bulk_drop_indexes($1::bigint)", 1, NULL,
-	                   params, NULL, NULL, 0);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && !PQgetisnull(res, 0, 0))
-		defs = strdup(PQgetvalue(res, 0, 0));
-	if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-	    result_is(PQexec(conn, "SET LOCAL TimeZone = 'UTC'"), PGRES_COMMAND_OK) &&
-	    result_is(PQexec(conn, copy), PGRES_COPY_IN))
-	{
-		PGresult *copied;
-
-		a.outcome = copy_clean_records(f, feed, keep, ncols, col, binary);
-		PQputCopyEnd(conn, a.outcome == SENT_ALL ? NULL : "a record for the slower way");
-		copied = PQgetResult(conn);
-		a.refused = PQresultStatus(copied) != PGRES_COMMAND_OK;
-		if (!a.refused)
-			a.rows = atol(PQcmdTuples(copied));
-		PQclear(copied);
-	}
+	copy_finish(t, feed, d);
+	snprintf(count, sizeof(count), "%ld", d->sent);
+	res = PQexecParams(t->conn, "SELECT storemon_internal.bulk_drop_indexes($1::pg_catalog.int8)",
+	                   1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		loader_fail_feed(t->loader, t->conn, res, feed);
+	if (!PQgetisnull(res, 0, 0))
+		d->index_defs = strcpy(loader_realloc(t->loader, NULL, strlen(PQgetvalue(res, 0, 0)) + 1),
+		                       PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (a.outcome == SENT_ALL && !a.refused && defs != NULL)
-	{
-		a.refused = !rebuild_indexes(defs);
-		a.rebuilt = true;
-	}
-	free(defs);
-	return a;
+	d->decide_at = 0;
+	copy_begin(t, feed, d);
 }
 
-bool
-load_status_direct(Feed *feed, bool (*keep)(const Feed *, const Record *))
+static bool
+status_direct_begin(Target *t, Feed *feed)
 {
-	FILE *f = fopen(feed->file, "rb");
-	int col[3];
 	static const char *const names[] = {"store_id", NULL, "status", NULL, "timestamp_utc", NULL};
-	int ncols = f != NULL ? read_header_columns(f, feed, names, 3, col) : -1;
-	long header_end = f != NULL ? ftell(f) : -1;
-	long lines;
-	Attempt a;
+	StatusDirect *d =
+	    memset(loader_realloc(t->loader, NULL, sizeof(StatusDirect)), 0, sizeof(StatusDirect));
 
-	if (ncols < 0 || !result_is(PQexec(conn, "SAVEPOINT storemon_direct"), PGRES_COMMAND_OK))
+	if (!find_columns(feed, names, 3, d->col))
 	{
-		if (f != NULL)
-			fclose(f);
+		free(d);
 		return false; /* the staged way says what is wrong */
 	}
-	lines = lines_for_index_decision(feed->file);
-	a = attempt(f, feed, keep, ncols, col, true, lines);
-	if (a.outcome == NOT_BINARY)
-	{
-		/* A timestamp of a shape only the server parses: all of it as CSV. */
-		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		if (fseek(f, header_end, SEEK_SET) != 0)
-			fail("%s: %s", feed->file, strerror(errno));
-		a = attempt(f, feed, keep, ncols, col, false, lines);
-	}
-	fclose(f);
-	if (a.outcome != SENT_ALL || a.refused)
-	{
-		exec_ok("ROLLBACK TO SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-		return false;
-	}
-	exec_ok("RELEASE SAVEPOINT storemon_direct", PGRES_COMMAND_OK);
-	feed->frozen = a.frozen;
-	snprintf(feed->summary, sizeof(feed->summary), "store_status: %ld rows appended%s", a.rows,
-	         a.rebuilt ? "; indexes rebuilt in bulk" : "");
+	d->frozen = truncate_if_empty(t, "storemon.store_status");
+	d->decide_at = decision_count(t->conn);
+	copy_begin(t, feed, d);
+	t->feeds[feed->kind].direct = d;
+	t->feeds[feed->kind].frozen = d->frozen;
 	return true;
 }
+
+/* The COPY ends with what it has; the indexes dropped are built again. */
+static void
+stop(Target *t, const Feed *feed, StatusDirect *d)
+{
+	FeedLoad *fl = &t->feeds[feed->kind];
+
+	copy_finish(t, feed, d);
+	if (d->index_defs != NULL)
+	{
+		const char *params[1] = {d->index_defs};
+		/* from the extension's own definitions (1.3), or from those bulk_drop_indexes returned */
+		PGresult *res =
+		    t->rebuild_own
+		        ? PQexec(t->conn, "SELECT storemon_internal.bulk_rebuild_indexes()")
+		        : PQexecParams(
+		              t->conn,
+		              "SELECT storemon_internal.stage_rebuild_indexes($1::pg_catalog.text[])", 1,
+		              NULL, params, NULL, NULL, 0);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			loader_fail_feed(t->loader, t->conn, res, feed);
+		PQclear(res);
+		fl->rebuilt = true;
+		free(d->index_defs);
+	}
+	fl->direct_rows = d->rows;
+	fl->way = WAY_DONE;
+	fl->direct = NULL;
+	csv_fields_free(&d->f);
+	free(d);
+}
+
+static bool
+status_direct_record(Target *t, Feed *feed, const CsvRecord *r)
+{
+	StatusDirect *d = t->feeds[feed->kind].direct;
+	int n = r->plain ? csv_split(r, &d->f) : 0;
+	char **f = d->f.field;
+	int64_t us;
+
+	if (n < 0)
+		loader_fail(t->loader, "out of memory");
+	if (n != feed->ncols || !clean(f, d->col) ||
+	    !sm_feed_timestamp_us(f[d->col[2]], strlen(f[d->col[2]]), &us))
+	{
+		stop(t, feed, d);
+		return false;
+	}
+	put_binary_record(t, f[d->col[0]], us, f[d->col[1]]);
+	if (++d->sent == d->decide_at)
+		decide_indexes(t, feed, d);
+	return true;
+}
+
+static void
+status_direct_end(Target *t, Feed *feed)
+{
+	stop(t, feed, t->feeds[feed->kind].direct);
+}
+
+const DirectWay status_direct = {status_direct_begin, status_direct_record, status_direct_end};

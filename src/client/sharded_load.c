@@ -2,13 +2,14 @@
  * sharded_load.c — storemon-load pointed at a coordinator: each record goes
  * to the shard its store hashes to, and every shard commits or none does.
  *
- * 1. Route.  The files are read once to collect their store ids; the
- *    coordinator maps them to shards with storemon_coordinator.shard_of(),
- *    the rule PL/Proxy routes queries by, so loads and queries agree.
- * 2. Load.  Each shard, in turn, gets the usual load of its own records
- *    (stage, validate, insert: storemon_load.c), with the records' physical
- *    lines, so an error still names the file, line and value.  Its
- *    transaction is left open.
+ * 1. Route.  Each file is read once.  Its records wait in batches while
+ *    the coordinator maps their store ids to shards with
+ *    storemon_coordinator.shard_of(), the rule PL/Proxy routes queries by,
+ *    so loads and queries agree (a bounded cache keeps the answers).
+ * 2. Load.  Each record then goes to its shard's load, open on every shard
+ *    at once: the usual direct or staged way (feed.c), with the
+ *    record's physical line, so an error still names the file, line and
+ *    value.  Each shard's transaction is left open.
  * 3. Commit.  Only when every shard has loaded does any commit; then they
  *    commit one after another.  So any bad row, refused file or unreachable
  *    shard leaves every shard as it was.  The one window left is the
@@ -23,21 +24,27 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "load.h"
+#include "feed.h"
+#include "sharded_load.h"
+#include "staged.h"
 
 /* Advisory lock key (two int4) taken by loads on the coordinator. */
 #define LOAD_LOCK "pg_catalog.pg_advisory_lock(1937007981, 2)"
+/* Records waiting for their shards, at most. */
+#define ROUTE_BATCH       8192
+#define ROUTE_BATCH_BYTES (16 << 20)
+/* The cache of store ids' shards is emptied past this many bytes of ids. */
+#define ROUTE_CACHE_BYTES (64 << 20)
 
 typedef struct Shard
 {
 	int number;
 	char *connstr;
-	PGconn *conn;
 	bool wanted; /* loaded by this run (--shards) */
 	bool committed;
+	char prefix[32];
+	Target target;
 } Shard;
 
 /* A set of store ids with the shard of each: open addressing, FNV-1a. */
@@ -47,17 +54,40 @@ typedef struct IdSet
 	int *shard;
 	size_t cap; /* a power of 2 */
 	size_t count;
+	size_t bytes;
 } IdSet;
 
-static PGconn *coord;
-static Shard *shards;
-static int nshards;
-static IdSet stores;
-static int store_column[3]; /* per feed: the store_id field, -1 when the header has none */
-static long data_rows[3];   /* per feed: records after the header */
-static bool all_to_shard0;  /* the load must fail: let shard 0 fail it as one node would */
-static int loading_shard;
-static const Options *options;
+/* A record waiting for its shard: offsets of its text and its store id in the arena. */
+typedef struct Waiting
+{
+	size_t raw, raw_len, id;
+	long line;
+	int fields;
+	bool plain;
+} Waiting;
+
+/* A load through the coordinator. */
+typedef struct Sharding
+{
+	Loader *loader;
+	PGconn *coord;
+	Shard *shards;
+	int nshards;
+	IdSet cache; /* shards of the store ids seen */
+	long routed; /* records routed */
+} Sharding;
+
+/* One feed's records on their way to the shards. */
+typedef struct Router
+{
+	Sharding *s;
+	int id_column; /* the header's store_id field; -1: none, -2: not looked at yet */
+	CsvFields f;
+	char *arena;
+	size_t len, cap;
+	Waiting *w;
+	size_t n, wcap;
+} Router;
 
 static uint64_t
 fnv1a(const char *s)
@@ -80,181 +110,254 @@ idset_slot(const IdSet *set, const char *id)
 }
 
 static void
-idset_add(IdSet *set, const char *id)
+idset_init(Loader *l, IdSet *set, size_t cap)
+{
+	*set = (IdSet){loader_realloc(l, NULL, cap * sizeof(char *)),
+	               loader_realloc(l, NULL, cap * sizeof(int)), cap, 0, 0};
+	memset(set->ids, 0, cap * sizeof(char *));
+}
+
+static void
+idset_clear(Loader *l, IdSet *set)
+{
+	for (size_t k = 0; k < set->cap; k++)
+		free(set->ids[k]);
+	free(set->ids);
+	free(set->shard);
+	idset_init(l, set, 1024);
+}
+
+/* The slot of id, added with shard -1 when it is new. */
+static size_t
+idset_add(Loader *l, IdSet *set, const char *id)
 {
 	size_t i;
 
 	if (2 * (set->count + 1) > set->cap)
 	{
-		IdSet bigger = {calloc(2 * set->cap, sizeof(char *)), NULL, 2 * set->cap, 0};
+		IdSet bigger;
 
-		if (bigger.ids == NULL)
-			fail("out of memory");
+		idset_init(l, &bigger, 2 * set->cap);
 		for (size_t k = 0; k < set->cap; k++)
 			if (set->ids[k] != NULL)
 			{
-				bigger.ids[idset_slot(&bigger, set->ids[k])] = set->ids[k];
-				bigger.count++;
+				size_t j = idset_slot(&bigger, set->ids[k]);
+
+				bigger.ids[j] = set->ids[k];
+				bigger.shard[j] = set->shard[k];
 			}
+		bigger.count = set->count;
+		bigger.bytes = set->bytes;
 		free(set->ids);
+		free(set->shard);
 		*set = bigger;
 	}
 	i = idset_slot(set, id);
 	if (set->ids[i] == NULL)
 	{
-		if ((set->ids[i] = strdup(id)) == NULL)
-			fail("out of memory");
+		set->ids[i] = strcpy(loader_realloc(l, NULL, strlen(id) + 1), id);
+		set->shard[i] = -1;
 		set->count++;
+		set->bytes += strlen(id) + 1;
 	}
+	return i;
+}
+
+static void
+coord_ok(Sharding *s, PGresult *res, ExecStatusType expected, const char *what)
+{
+	if (PQresultStatus(res) != expected)
+		loader_fail(s->loader, "coordinator: %s: %s", what, PQerrorMessage(s->coord));
+}
+
+/* The coordinator's shards. */
+static void
+list_shards(Sharding *s)
+{
+	PGresult *res = PQexec(s->coord, "SELECT shard, connstr FROM storemon_coordinator.shards()");
+
+	coord_ok(s, res, PGRES_TUPLES_OK, "listing the shards");
+	s->nshards = PQntuples(res);
+	if (s->nshards == 0)
+		loader_fail(s->loader,
+		            "coordinator: the cluster storemon_shards has no partitions (p0, p1, ...)");
+	s->shards = loader_realloc(s->loader, NULL, s->nshards * sizeof(Shard));
+	memset(s->shards, 0, s->nshards * sizeof(Shard));
+	for (int i = 0; i < s->nshards; i++)
+	{
+		const char *connstr = PQgetvalue(res, i, 1);
+
+		s->shards[i].number = atoi(PQgetvalue(res, i, 0));
+		s->shards[i].connstr =
+		    strcpy(loader_realloc(s->loader, NULL, strlen(connstr) + 1), connstr);
+		if (s->shards[i].number != i)
+			loader_fail(s->loader,
+			            "coordinator: the partitions of storemon_shards are not p0 to p%d",
+			            s->nshards - 1);
+	}
+	PQclear(res);
+}
+
+/* The store_id field of the header, found as the staged load finds it, or -1. */
+static int
+store_id_column(const Feed *feed)
+{
+	for (int k = 0; k < feed->ncols && k < MAX_COLUMNS; k++)
+		if (header_is(feed->columns.field[k], "store_id"))
+			return k;
+	return -1;
+}
+
+/* The text[] literal of the ids of slots[0..n). */
+static char *
+id_array(Loader *l, char *const *ids, size_t n)
+{
+	size_t size = 3;
+	char *out, *o;
+
+	for (size_t i = 0; i < n; i++)
+		size += 2 * strlen(ids[i]) + 3;
+	out = o = loader_realloc(l, NULL, size);
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++)
+	{
+		if (i > 0)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *p = ids[i]; *p; p++)
+		{
+			if (*p == '"' || *p == '\\')
+				*o++ = '\\';
+			*o++ = *p;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/* Ask the coordinator for the shards of the n ids, and keep them in the cache. */
+static void
+ask_shards(Sharding *s, char **ids, size_t n)
+{
+	char nshards_text[16];
+	char *array = id_array(s->loader, ids, n);
+	const char *params[2] = {array, nshards_text};
+	PGresult *res;
+
+	snprintf(nshards_text, sizeof(nshards_text), "%d", s->nshards);
+	res = PQexecParams(s->coord,
+	                   "SELECT storemon_coordinator.shard_of(u.id, $2::pg_catalog.int4) "
+	                   "FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS u (id, n) "
+	                   "ORDER BY u.n",
+	                   2, NULL, params, NULL, NULL, 0);
+	coord_ok(s, res, PGRES_TUPLES_OK, "routing");
+	if ((size_t)PQntuples(res) != n)
+		loader_fail(s->loader, "coordinator: routing: %zu store ids asked, %d answered", n,
+		            PQntuples(res));
+	for (size_t i = 0; i < n; i++)
+		s->cache.shard[idset_slot(&s->cache, ids[i])] = atoi(PQgetvalue(res, (int)i, 0));
+	PQclear(res);
+	free(array);
+}
+
+static void
+to_shard(Sharding *s, int shard, Feed *feed, const CsvRecord *r)
+{
+	if (shard >= 0 && shard < s->nshards && s->shards[shard].wanted)
+		feed_record(&s->shards[shard].target, feed, r);
+}
+
+/* Route the waiting records: their ids' shards asked for once, then each record loaded. */
+static void
+route_waiting(void *arg, Feed *feed)
+{
+	Router *rt = arg;
+	Sharding *s = rt->s;
+	char **unknown = loader_realloc(s->loader, NULL, (rt->n + 1) * sizeof(char *));
+	size_t nunknown = 0;
+
+	if (s->cache.bytes > ROUTE_CACHE_BYTES)
+		idset_clear(s->loader, &s->cache);
+	for (size_t i = 0; i < rt->n; i++)
+	{
+		size_t slot = idset_add(s->loader, &s->cache, rt->arena + rt->w[i].id);
+
+		if (s->cache.shard[slot] == -1)
+		{
+			s->cache.shard[slot] = -2; /* asked for below */
+			unknown[nunknown++] = s->cache.ids[slot];
+		}
+	}
+	if (nunknown > 0)
+		ask_shards(s, unknown, nunknown);
+	for (size_t i = 0; i < rt->n; i++)
+	{
+		CsvRecord r = {rt->arena + rt->w[i].raw, rt->w[i].raw_len, 0, rt->w[i].line,
+		               rt->w[i].fields,          rt->w[i].plain};
+
+		to_shard(s, s->cache.shard[idset_slot(&s->cache, rt->arena + rt->w[i].id)], feed, &r);
+	}
+	s->routed += (long)rt->n;
+	rt->n = rt->len = 0;
+	free(unknown);
+}
+
+static size_t
+arena_add(Router *rt, const char *bytes, size_t n)
+{
+	size_t at = rt->len;
+
+	if (rt->len + n + 1 > rt->cap)
+	{
+		rt->cap = 2 * (rt->len + n + 1);
+		rt->arena = loader_realloc(rt->s->loader, rt->arena, rt->cap);
+	}
+	memcpy(rt->arena + at, bytes, n);
+	rt->arena[at + n] = '\0';
+	rt->len += n + 1;
+	return at;
 }
 
 /*
- * Field k (0-based) of a record, unquoted and with surrounding spaces
- * removed, as the load stores a store id (btrim); "" when there is none.
+ * A record to route: its store id field, without surrounding spaces as the
+ * load stores it ("" when the record has none), waits with it.
  */
-static const char *
-record_field(const Record *r, int k, char **buf, size_t *cap)
-{
-	char *fields[MAX_COLUMNS];
-	char *v;
-	size_t n;
-
-	if (k >= record_fields(r, buf, cap, fields, MAX_COLUMNS) || k >= MAX_COLUMNS)
-		return "";
-	for (v = fields[k]; *v == ' '; v++)
-		;
-	for (n = strlen(v); n > 0 && v[n - 1] == ' '; n--)
-		;
-	v[n] = '\0';
-	return v;
-}
-
-/* The store_id field of a header, found as the staged load finds it, or -1. */
-static int
-store_id_column(const Record *header)
-{
-	char *buf = NULL;
-	size_t cap = 0;
-	char *fields[MAX_COLUMNS];
-	int n = record_fields(header, &buf, &cap, fields, MAX_COLUMNS);
-	int found = -1;
-
-	for (int k = 0; k < n && k < MAX_COLUMNS && found < 0; k++)
-		if (header_is(fields[k], "store_id"))
-			found = k;
-	free(buf);
-	return found;
-}
-
-/* Pass 1: every store id of the files, and where each file keeps it. */
 static void
-collect_store_ids(Feed *feeds)
+route_record(void *arg, Feed *feed, const CsvRecord *r)
 {
-	char *buf = NULL;
-	size_t cap = 0;
+	Router *rt = arg;
+	const char *id = "";
+	size_t idlen = 0;
+	Waiting w = {0, r->len, 0, r->line, r->fields, r->plain};
 
-	stores = (IdSet){calloc(1024, sizeof(char *)), NULL, 1024, 0};
-	for (int k = 0; k < 3; k++)
+	if (rt->id_column == -2)
+		rt->id_column = store_id_column(feed);
+	if (rt->id_column < 0)
 	{
-		FILE *f;
-		Record r = {0};
-		long line = 1;
-
-		store_column[k] = -1;
-		if (feeds[k].file == NULL)
-			continue;
-		if ((f = fopen(feeds[k].file, "rb")) == NULL)
-			fail("%s: cannot read the file", shown_name(feeds[k].file));
-		if (next_record(f, &r, &line, feeds[k].file))
-			store_column[k] = store_id_column(&r);
-		data_rows[k] = 0;
-		while (next_record(f, &r, &line, feeds[k].file))
-		{
-			data_rows[k]++;
-			if (store_column[k] >= 0)
-				idset_add(&stores, record_field(&r, store_column[k], &buf, &cap));
-		}
-		fclose(f);
-		free(r.text);
+		to_shard(rt->s, 0, feed, r); /* shard 0's load refuses the header, as one node does */
+		rt->s->routed++;
+		return;
 	}
-	free(buf);
-}
-
-static void
-coord_ok(PGresult *res, ExecStatusType expected, const char *what)
-{
-	if (PQresultStatus(res) != expected)
-		fail("coordinator: %s: %s", what, PQerrorMessage(coord));
-}
-
-/* The coordinator's shards, and the shard of every store id collected. */
-static void
-route_store_ids(void)
-{
-	PGresult *res = PQexec(coord, "SELECT shard, connstr FROM storemon_coordinator.shards()");
-	char nshards_text[16];
-	const char *params[1] = {nshards_text};
-
-	coord_ok(res, PGRES_TUPLES_OK, "listing the shards");
-	nshards = PQntuples(res);
-	if (nshards == 0)
-		fail("coordinator: the cluster storemon_shards has no partitions (p0, p1, ...)");
-	shards = calloc(nshards, sizeof(Shard));
-	for (int i = 0; i < nshards; i++)
+	if (csv_split(r, &rt->f) > rt->id_column)
 	{
-		shards[i].number = atoi(PQgetvalue(res, i, 0));
-		shards[i].connstr = strdup(PQgetvalue(res, i, 1));
-		if (shards[i].number != i)
-			fail("coordinator: the partitions of storemon_shards are not p0 to p%d", nshards - 1);
+		id = rt->f.field[rt->id_column];
+		while (*id == ' ')
+			id++;
+		for (idlen = strlen(id); idlen > 0 && id[idlen - 1] == ' '; idlen--)
+			;
 	}
-	PQclear(res);
-
-	coord_ok(PQexec(coord, "CREATE TEMP TABLE storemon_route (id text)"), PGRES_COMMAND_OK,
-	         "routing");
-	coord_ok(PQexec(coord, "COPY pg_temp.storemon_route FROM STDIN"), PGRES_COPY_IN, "routing");
-	for (size_t i = 0; i < stores.cap; i++)
-		if (stores.ids[i] != NULL)
-		{
-			/* text format: escape backslash, tab, newline, carriage return */
-			for (const char *p = stores.ids[i]; *p; p++)
-			{
-				const char *esc = *p == '\\'   ? "\\\\"
-				                  : *p == '\t' ? "\\t"
-				                  : *p == '\n' ? "\\n"
-				                  : *p == '\r' ? "\\r"
-				                               : NULL;
-
-				if (PQputCopyData(coord, esc ? esc : p, esc ? 2 : 1) != 1)
-					fail("coordinator: %s", PQerrorMessage(coord));
-			}
-			PQputCopyData(coord, "\n", 1);
-		}
-	PQputCopyEnd(coord, NULL);
-	coord_ok(PQgetResult(coord), PGRES_COMMAND_OK, "routing");
-	snprintf(nshards_text, sizeof(nshards_text), "%d", nshards);
-	res = PQexecParams(coord,
-	                   "SELECT id, storemon_coordinator.shard_of(id, $1::int) "
-	                   "FROM pg_temp.storemon_route",
-	                   1, NULL, params, NULL, NULL, 0);
-	coord_ok(res, PGRES_TUPLES_OK, "routing");
-	stores.shard = calloc(stores.cap, sizeof(int));
-	for (int i = 0; i < PQntuples(res); i++)
-		stores.shard[idset_slot(&stores, PQgetvalue(res, i, 0))] = atoi(PQgetvalue(res, i, 1));
-	PQclear(res);
-}
-
-/* stage()'s filter: records of the shard being loaded. */
-static bool
-keep_for_shard(const Feed *feed, const Record *r)
-{
-	static char *buf = NULL;
-	static size_t cap = 0;
-	int k = (int)(feed - options->feeds);
-
-	if (store_column[k] < 0 || all_to_shard0)
-		return loading_shard == 0; /* shard 0's load refuses it, as on one node */
-	return stores.shard[idset_slot(&stores, record_field(r, store_column[k], &buf, &cap))] ==
-	       loading_shard;
+	w.id = arena_add(rt, id, idlen);
+	w.raw = arena_add(rt, r->text, r->len);
+	if (rt->n == rt->wcap)
+	{
+		rt->wcap = rt->wcap ? 2 * rt->wcap : 1024;
+		rt->w = loader_realloc(rt->s->loader, rt->w, rt->wcap * sizeof(Waiting));
+	}
+	rt->w[rt->n++] = w;
+	if (rt->n >= ROUTE_BATCH || rt->len >= ROUTE_BATCH_BYTES)
+		route_waiting(rt, feed);
 }
 
 /*
@@ -262,8 +365,11 @@ keep_for_shard(const Feed *feed, const Record *r)
  * Once commits have begun, say which shards have the load and which not.
  */
 static void
-report_shards(void)
+report_shards(void *arg)
 {
+	const Sharding *s = arg;
+	const Shard *shards = s->shards;
+	int nshards = s->nshards;
 	bool any_committed = false;
 
 	for (int i = 0; i < nshards; i++)
@@ -292,133 +398,127 @@ report_shards(void)
 	fprintf(stderr, "\n");
 }
 
+/* The shard's connection string, with the user and encoding this load was given. */
 static PGconn *
-connect_shard(Shard *s)
+connect_shard(Loader *l, const Shard *s)
 {
-	const char *keys[5] = {"dbname", NULL};
-	const char *vals[5] = {s->connstr, NULL};
+	const Options *o = l->options;
+	const char *keys[6] = {"dbname", NULL};
+	const char *vals[6] = {s->connstr, NULL};
 	int n = 1;
+	PGconn *c;
 
-	/* the shard's connection string, with the user and encoding this load was given */
-	for (int i = 0; i < options->nkeys; i++)
-		if (strcmp(options->keys[i], "user") == 0 ||
-		    strcmp(options->keys[i], "client_encoding") == 0)
+	for (int i = 0; i < o->nkeys; i++)
+		if (strcmp(o->keys[i], "user") == 0 || strcmp(o->keys[i], "client_encoding") == 0 ||
+		    strcmp(o->keys[i], "fallback_application_name") == 0)
 		{
-			keys[n] = options->keys[i];
-			vals[n++] = options->vals[i];
+			keys[n] = o->keys[i];
+			vals[n++] = o->vals[i];
 		}
 	keys[n] = vals[n] = NULL;
-	s->conn = PQconnectdbParams(keys, vals, 1);
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		fail("shard %d (%s): %s", s->number, s->connstr, PQerrorMessage(s->conn));
-	return s->conn;
-}
-
-/* Stage, validate and load shard s's records, leaving its transaction open. */
-static void
-load_shard(Shard *s)
-{
-	Options *o = (Options *)options;
-	static char prefix[32];
-
-	conn = connect_shard(s);
-	loading_shard = s->number;
-	snprintf(prefix, sizeof(prefix), "shard %d: ", s->number);
-	output_prefix = prefix;
-	exec_ok("BEGIN", PGRES_COMMAND_OK);
-	o->feeds[0].direct = o->feeds[0].file != NULL && !all_to_shard0 &&
-	                     load_status_direct(&o->feeds[0], keep_for_shard);
-	o->feeds[1].direct = o->feeds[1].file != NULL && !all_to_shard0 &&
-	                     load_hours_direct(&o->feeds[1], keep_for_shard);
-	for (int k = 0; k < 3; k++)
-		if (o->feeds[k].file != NULL && !o->feeds[k].direct)
-			stage(&o->feeds[k], keep_for_shard);
-	/*
-	 * A shard may hold none of the hours or zones of a file that has some;
-	 * a file without any is refused as on one node (all_to_shard0).
-	 */
-	load(o->feeds, o->allow_empty || !all_to_shard0);
-}
-
-/* Test hook: STOREMON_LOAD_CUT_AFTER=commit-N ends the process after shard N commits. */
-static void
-maybe_cut(const char *point)
-{
-	const char *cut = getenv("STOREMON_LOAD_CUT_AFTER");
-
-	if (cut != NULL && strcmp(cut, point) == 0)
-	{
-		fprintf(stderr, "storemon-load: cut off after %s (STOREMON_LOAD_CUT_AFTER)\n", point);
-		_exit(3);
-	}
+	c = loader_connect(l, keys, vals);
+	if (PQstatus(c) != CONNECTION_OK)
+		loader_fail(l, "shard %d (%s): %s", s->number, s->connstr, PQerrorMessage(c));
+	return c;
 }
 
 /* --shards 1,2: only those shards; NULL: all. */
 static void
-choose_shards(const char *list)
+choose_shards(Sharding *s, const char *list)
 {
-	for (int i = 0; i < nshards; i++)
-		shards[i].wanted = list == NULL;
+	for (int i = 0; i < s->nshards; i++)
+		s->shards[i].wanted = list == NULL;
 	for (const char *p = list; p != NULL && *p != '\0';)
 	{
 		char *end;
 		long n = strtol(p, &end, 10);
 
-		if (end == p || n < 0 || n >= nshards || (*end != ',' && *end != '\0'))
-			fail("--shards %s: give shard numbers from 0 to %d, separated by commas", list,
-			     nshards - 1);
-		shards[n].wanted = true;
+		if (end == p || n < 0 || n >= s->nshards || (*end != ',' && *end != '\0'))
+			loader_fail(s->loader,
+			            "--shards %s: give shard numbers from 0 to %d, separated by commas", list,
+			            s->nshards - 1);
+		s->shards[n].wanted = true;
 		p = *end == ',' ? end + 1 : end;
 	}
 }
 
-int
-load_sharded(Options *o)
+/*
+ * A hours or zones file without data rows is refused, as on one node: the
+ * first shard loaded is given that file (and what it has of the others),
+ * without --allow-empty, and its load says so.
+ */
+static void
+refuse_empty_files(Loader *l, Target *first)
 {
-	char point[32];
-	int loaded = 0;
+	Options *o = l->options;
+	bool include[NFEEDS] = {true, false, false};
+	bool any = false;
 
-	options = o;
-	coord = conn;
-	conn = NULL;
-	coord_ok(PQexec(coord, "SELECT " LOAD_LOCK), PGRES_TUPLES_OK, "waiting for other loads");
-	collect_store_ids(o->feeds);
-	for (int k = 1; k < 3; k++)
-		if (o->feeds[k].file != NULL && data_rows[k] == 0 && !o->allow_empty)
-			all_to_shard0 = true;
-	route_store_ids();
-	choose_shards(o->shards);
-	load_cleanup = report_shards;
-	for (int i = 0; i < nshards; i++)
-		if (shards[i].wanted)
-			load_shard(&shards[i]);
-	for (int i = 0; i < nshards; i++)
-		if (shards[i].wanted)
+	for (int k = FEED_HOURS; k < NFEEDS; k++)
+		if (o->feeds[k].file != NULL && o->feeds[k].records == 0)
+			include[k] = any = true;
+	if (!any || o->allow_empty)
+		return;
+	for (int k = FEED_HOURS; k < NFEEDS; k++)
+		include[k] = include[k] || first->feeds[k].staged_records > 0;
+	staged_load(first, o->feeds, false, include);
+	loader_fail(l, "a file without data rows was not refused");
+}
+
+void
+load_sharded(Loader *l, PGconn *coord)
+{
+	Options *o = l->options;
+	Sharding s = {.loader = l, .coord = coord};
+	Target **targets;
+	int ntargets = 0, loaded = 0;
+	bool all[NFEEDS] = {true, true, true};
+
+	coord_ok(&s, PQexec(coord, "SELECT " LOAD_LOCK), PGRES_TUPLES_OK, "waiting for other loads");
+	list_shards(&s);
+	choose_shards(&s, o->shards);
+	idset_init(l, &s.cache, 1024);
+	l->on_error = report_shards;
+	l->on_error_arg = &s;
+	targets = loader_realloc(l, NULL, s.nshards * sizeof(Target *));
+	for (int i = 0; i < s.nshards; i++)
+		if (s.shards[i].wanted)
 		{
-			conn = shards[i].conn;
-			output_prefix = "";
-			exec_ok("COMMIT", PGRES_COMMAND_OK);
-			shards[i].committed = true;
-			snprintf(point, sizeof(point), "commit-%d", i);
-			maybe_cut(point);
+			Shard *shard = &s.shards[i];
+
+			snprintf(shard->prefix, sizeof(shard->prefix), "shard %d: ", i);
+			target_init(&shard->target, l, connect_shard(l, shard), shard->prefix);
+			exec_ok(l, shard->target.conn, LOAD_BEGIN, PGRES_COMMAND_OK);
+			targets[ntargets++] = &shard->target;
 		}
-	load_cleanup = NULL;
-	for (int i = 0; i < nshards; i++)
-		loaded += shards[i].committed;
-	printf("loaded into %d of %d shards, each committed (%zu stores in the files)\n", loaded,
-	       nshards, stores.count);
-	/* Whether a table went in frozen is known per shard only: vacuum them all. */
-	for (int k = 0; k < 3; k++)
-		o->feeds[k].frozen = false;
-	for (int i = 0; i < nshards && o->vacuum; i++)
-		if (shards[i].wanted)
+	for (int k = 0; k < NFEEDS; k++)
+		if (o->feeds[k].file != NULL)
 		{
-			conn = shards[i].conn;
-			vacuum_loaded(o->feeds);
+			Router rt = {.s = &s, .id_column = -2};
+			FeedSink sink = {route_record, route_waiting, &rt, targets, ntargets};
+
+			read_feed(l, &o->feeds[k], &sink, utf8_client(coord));
+			free(rt.arena);
+			free(rt.w);
+			csv_fields_free(&rt.f);
 		}
-	for (int i = 0; i < nshards; i++)
-		if (shards[i].conn != NULL)
-			PQfinish(shards[i].conn);
-	conn = coord;
-	return 0;
+	if (ntargets > 0)
+		refuse_empty_files(l, targets[0]);
+	/* A shard may hold none of the hours or zones of a file that has some. */
+	for (int i = 0; i < ntargets; i++)
+		staged_load(targets[i], o->feeds, true, all);
+	for (int i = 0; i < s.nshards; i++)
+		if (s.shards[i].wanted)
+		{
+			exec_ok(l, s.shards[i].target.conn, "COMMIT", PGRES_COMMAND_OK);
+			s.shards[i].committed = true;
+		}
+	l->on_error = NULL;
+	for (int i = 0; i < s.nshards; i++)
+		loaded += s.shards[i].committed;
+	printf("loaded into %d of %d shards, each committed (%ld records routed)\n", loaded, s.nshards,
+	       s.routed);
+	for (int i = 0; i < ntargets && o->vacuum; i++)
+		vacuum_loaded(targets[i], o->feeds);
+	free(targets);
 }
