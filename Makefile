@@ -13,12 +13,11 @@
 # storemon_coordinator: reports gathered from shard databases through PL/Proxy (SQL only).
 EXTENSION = storemon storemon_coordinator
 MODULE_big = storemon
-OBJS = \
-	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
-	src/catalog.o src/zone.o src/compute.o src/row_security.o src/page_visibility.o src/sql_call.o src/functions.o \
-	src/window_functions.o src/store_svg.o \
-	src/parallel.o src/queue.o src/queue_triggers.o src/requester.o src/registry.o \
-	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
+# One folder a layer (src/README.md): each may use the ones before it.
+CORE = src/core/schedule.c src/core/interpolation.c src/core/figures.c src/core/feed_format.c
+SERVER = $(wildcard src/server/*.c)
+WORKER = $(wildcard src/worker/*.c)
+OBJS = $(CORE:.c=.o) $(SERVER:.c=.o) $(WORKER:.c=.o) src/storemon.o
 DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
 	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
 # The loader client (libpq) has a Makefile of its own, src/client/Makefile
@@ -32,12 +31,11 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers 
 REGRESS = spec_example edges loader
 REGRESS_OPTS = --inputdir=.
 
-# Debian's 15 first (Debian 12), else the one server-dev package there is (13: 17).
-PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config /usr/lib/postgresql/*/bin/pg_config) pg_config)
-PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
-ifneq ($(PGXS),)
+# Debian's pg_config is the newest postgresql-server-dev installed.  Before
+# one is (a fresh machine: make deps installs it), there is no PGXS to include.
+PG_CONFIG ?= pg_config
+PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 include $(PGXS)
-endif
 
 # Debian puts no server bindir on PATH: its psql, pg_dump ... are links in
 # /usr/bin to postgresql-common's pg_wrapper, which runs the program of that
@@ -53,7 +51,7 @@ install-loader-link:
 	fi
 
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 .PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck
 
@@ -92,17 +90,18 @@ test-versions: deps
 bench: deps
 	bench/run
 
-# The plain-C arithmetic on its own, with TAP output for prove.
-CORE = src/schedule.c src/interpolation.c src/report.c src/feed_format.c test/unit/sm_grow_libc.c
+# The plain-C arithmetic on its own, with TAP output for prove.  It sees
+# only src/core/: a server header included there does not compile.
+CORE_TESTED = $(CORE) test/unit/sm_grow_libc.c
 unit: test/unit/test_arith
-test/unit/test_arith: test/unit/test_arith.c $(CORE)
-	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^
+test/unit/test_arith: test/unit/test_arith.c $(CORE_TESTED)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The same under AddressSanitizer and UndefinedBehaviorSanitizer (clang).
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 unit-sanitized: test/unit/test_arith_sanitized
-test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
-	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE_TESTED)
+	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The loader's CSV reader and field splitter alone (plain C, no libpq), plain and sanitized.
 CSV_READER = src/client/csv_reader.c src/client/csv_reader.h
@@ -115,12 +114,12 @@ test/unit/test_csv_reader_sanitized: test/unit/test_csv_reader.c $(CSV_READER)
 
 # A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
 fuzz: test/fuzz/fuzz_core
-test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
-	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE_TESTED)
+	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The server this tree builds for (scripts/test prints it).
 pg-version:
 	@$(PG_CONFIG) --version
 
 format:
-	clang-format -i src/*.c src/*.h src/client/*.c src/client/*.h test/unit/*.c test/fuzz/*.c
+	clang-format -i src/*.[ch] src/*/*.[ch] test/unit/*.c test/fuzz/*.c

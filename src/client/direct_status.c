@@ -33,7 +33,7 @@
 
 #include "direct_load.h"
 #include "direct_status.h"
-#include "feed_format.h"
+#include "core/feed_format.h"
 
 typedef struct StatusDirect
 {

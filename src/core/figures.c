@@ -1,12 +1,12 @@
 /*
- * report.c — one store's figures (see report.h).
+ * figures.c — one store's figures (see figures.h).
  *
  * Plain C, no server calls: business intervals (schedule.c) are swept
  * against status segments (interpolation.c) once per window.
  */
 #include <stdio.h>
 
-#include "report.h"
+#include "figures.h"
 
 const int64_t sm_window_us[SM_NWINDOWS] = {SM_USECS_PER_HOUR, SM_USECS_PER_DAY, SM_USECS_PER_WEEK};
 

@@ -1,12 +1,12 @@
 /*
- * report.h — one store's six figures, exactly, in microseconds.
+ * figures.h — one store's six figures, exactly, in microseconds.
  *
  * uptime_W / downtime_W = measure of the open instants of window
  * W = (T - W, T] whose status is active / inactive (SPEC.md "The figures").
  * Plain C, no server calls.
  */
-#ifndef SM_REPORT_H
-#define SM_REPORT_H
+#ifndef SM_FIGURES_H
+#define SM_FIGURES_H
 
 #include "interpolation.h"
 #include "schedule.h"
@@ -105,4 +105,4 @@ extern int64_t sm_round_hundredths(int64_t us, int64_t unit_us);
 /* "123.45" from 12345 hundredths; buf needs 24 bytes. */
 extern void sm_format_hundredths(int64_t hundredths, char *buf);
 
-#endif /* SM_REPORT_H */
+#endif /* SM_FIGURES_H */

@@ -1,11 +1,5 @@
 /*
- * sql_call.c — the request from a call's arguments, and rows in store_id
- * order (see sql_call.h).
- *
- * The computation walks the index backwards, so rows arrive last store_id
- * first.  They go into a tuplestore, which spills to disk past work_mem, and
- * are returned from it backwards: the backend's memory stays bounded by one
- * store's data however many rows there are.
+ * call_args.c — what a call asks for, checked (see call_args.h).
  */
 #include "postgres.h"
 
@@ -15,9 +9,14 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
+#include "common/int.h"
+#include "mb/pg_wchar.h"
+#include "parser/scansup.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
 
-#include "sql_call.h"
+#include "compat.h"
+#include "server/call_args.h"
 
 static bool
 has_arg(FunctionCallInfo fcinfo, int n)
@@ -52,45 +51,148 @@ sm_request_from_call(FunctionCallInfo fcinfo, const SmCallArgs *args, SmComputeR
 	return true;
 }
 
-void
-sm_rows_begin(FunctionCallInfo fcinfo, SmDescendingRows *out)
+/* name is word in any letter case, with white space around it allowed. */
+static bool
+word_is(const char *name, const char *word)
 {
-	out->rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-	if (out->rsinfo->setResult == NULL)
-		InitMaterializedSRF(fcinfo, 0);
-	out->row_context =
-	    AllocSetContextCreate(CurrentMemoryContext, "storemon row", ALLOCSET_SMALL_SIZES);
-	/* random access: read backwards at the end */
-	out->rows = tuplestore_begin_heap(true, false, work_mem);
+	size_t len = strlen(word);
+
+	while (scanner_isspace(*name))
+		name++;
+	if (pg_strncasecmp(name, word, len) != 0)
+		return false;
+	for (name += len; scanner_isspace(*name); name++)
+		;
+	return *name == '\0';
 }
 
-void
-sm_rows_put(SmDescendingRows *out, Datum *values, bool *nulls)
+SmMode
+sm_parse_mode(text *mode)
 {
-	tuplestore_putvalues(out->rows, out->rsinfo->setDesc, values, nulls);
-	MemoryContextReset(out->row_context);
+	char *name;
+
+	if (mode == NULL)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("storemon: interpolation mode must not be NULL"),
+		                errhint("Accepted modes: nearest, previous.")));
+	name = text_to_cstring(mode);
+	if (word_is(name, "nearest"))
+		return SM_NEAREST;
+	if (word_is(name, "previous"))
+		return SM_PREVIOUS;
+	if (strlen(name) > 40)
+		name = psprintf("%.*s...", pg_mbcliplen(name, strlen(name), 40), name);
+	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
+	                errhint("Accepted modes: nearest, previous.")));
+	return SM_NEAREST; /* not reached */
 }
 
-void
-sm_rows_return(SmDescendingRows *out)
+const char *
+sm_mode_name(SmMode mode)
 {
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(out->rsinfo->setDesc, &TTSOpsMinimalTuple);
-
-	/* to the end, from where backward reads start at the last row */
-	(void)tuplestore_skiptuples(out->rows, PG_INT64_MAX, true);
-	while (tuplestore_gettupleslot(out->rows, false, false, slot))
-		tuplestore_puttupleslot(out->rsinfo->setResult, slot);
-	ExecDropSingleTupleTableSlot(slot);
-	tuplestore_end(out->rows);
-	MemoryContextDelete(out->row_context);
+	return mode == SM_PREVIOUS ? "previous" : "nearest";
 }
 
-Datum
-sm_hundredths_numeric(int64 us, int64 unit_us)
-{
-	char buf[24];
+/*
+ * as_of must leave room for the week before it and for the local clock
+ * around it: two weeks inside PostgreSQL's timestamp range.  Every
+ * timestamp outside that is refused here, so the arithmetic (figures.c,
+ * schedule.c) never nears int64's limits.
+ */
+#define SM_AS_OF_MIN (MIN_TIMESTAMP + 2 * USECS_PER_DAY * 7)
+#define SM_AS_OF_MAX (END_TIMESTAMP - 2 * USECS_PER_DAY * 7)
 
-	sm_format_hundredths(sm_round_hundredths(us, unit_us), buf);
-	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
-	                           Int32GetDatum(-1));
+void
+sm_check_as_of(TimestampTz as_of)
+{
+	if (TIMESTAMP_NOT_FINITE(as_of))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("storemon: as_of must be a finite timestamp, not %s",
+		                       TIMESTAMP_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
+		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
+		                        "for the latest poll.")));
+	if (as_of < SM_AS_OF_MIN || as_of > SM_AS_OF_MAX)
+	{
+		/* timestamptz_to_str returns a static buffer: one call at a time */
+		char *given = pstrdup(timestamptz_to_str(as_of));
+		char *lowest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN));
+		char *highest = pstrdup(timestamptz_to_str(SM_AS_OF_MAX));
+
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("storemon: as_of %s is out of the range a report can cover", given),
+		                errhint("as_of must lie from %s to %s.", lowest, highest)));
+	}
+}
+
+int64
+sm_period_us(const Interval *period, TimestampTz as_of)
+{
+	int64 us;
+
+	if (period->month != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("storemon: period %s has months, which have no fixed length",
+		                       DatumGetCString(DirectFunctionCall1(
+		                           interval_out, IntervalPGetDatum((Interval *)period)))),
+		                errhint("Give the period in days and hours, such as '30 days'.")));
+	if (period->day < 0 || period->day > SM_PERIOD_MAX_DAYS ||
+	    pg_add_s64_overflow((int64)period->day * USECS_PER_DAY, period->time, &us) || us <= 0 ||
+	    us > (int64)SM_PERIOD_MAX_DAYS * USECS_PER_DAY)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("storemon: period %s is out of range",
+		                DatumGetCString(DirectFunctionCall1(
+		                    interval_out, IntervalPGetDatum((Interval *)period)))),
+		         errhint("A period is longer than 0 and at most %d days.", SM_PERIOD_MAX_DAYS)));
+	/* the report's own margin: its week may start a week before SM_AS_OF_MIN */
+	if (as_of - us < SM_AS_OF_MIN - SM_USECS_PER_WEEK)
+	{
+		char *earliest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN - SM_USECS_PER_WEEK));
+
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("storemon: the period reaches back before %s", earliest),
+		                errhint("Give a later as_of or a shorter period.")));
+	}
+	return us;
+}
+
+static int
+compare_text_c(const void *a, const void *b)
+{
+	return sm_compare_store(PointerGetDatum(*(text *const *)a), *(text *const *)b);
+}
+
+text **
+sm_store_id_list(ArrayType *ids, int *n)
+{
+	Datum *values;
+	bool *nulls;
+	int count;
+	text **list;
+	int kept = 0;
+
+	if (ARR_NDIM(ids) > 1)
+		ereport(ERROR,
+		        (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+		         errmsg("storemon: store_ids must be a one-dimensional array, not %d-dimensional",
+		                ARR_NDIM(ids)),
+		         errhint("Pass ARRAY['id1', 'id2', ...].")));
+	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
+	list = palloc(sizeof(text *) * Max(count, 1));
+	for (int i = 0; i < count; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+			        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			         errmsg("storemon: store_ids element %d is NULL", i + 1),
+			         errhint("Pass store ids, or NULL instead of the array for every store.")));
+		list[i] = pg_detoast_datum_packed((struct varlena *)DatumGetPointer(values[i]));
+	}
+	qsort(list, count, sizeof(text *), compare_text_c);
+	for (int i = 0; i < count; i++)
+		if (kept == 0 || compare_text_c(&list[kept - 1], &list[i]) != 0)
+			list[kept++] = list[i];
+	*n = kept;
+	return list;
 }

@@ -1,18 +1,18 @@
 /*
- * sql_call.h — what the SQL-callable computations share: the request read
- * from a call's arguments, and rows returned in store_id order although
- * the computation produces them newest store_id first (compute.h).
+ * call_args.h — what a call asks for: the request read from a function's
+ * arguments, each checked with the same rules everywhere (the as_of range,
+ * interpolation words, periods, store id lists).
  */
-#ifndef SM_SQL_CALL_H
-#define SM_SQL_CALL_H
+#ifndef SM_CALL_ARGS_H
+#define SM_CALL_ARGS_H
 
 #include "postgres.h"
 
 #include "fmgr.h"
-#include "funcapi.h"
-#include "utils/tuplestore.h"
+#include "utils/array.h"
+#include "utils/timestamp.h"
 
-#include "compute.h"
+#include "server/store_walk.h"
 
 /* Argument positions of a call; -1 where the function has no such argument. */
 typedef struct SmCallArgs
@@ -34,24 +34,30 @@ typedef struct SmCallArgs
 extern bool sm_request_from_call(FunctionCallInfo fcinfo, const SmCallArgs *args,
                                  SmComputeRequest *req);
 
-/* Rows put while computing, handed back reversed as the function's result. */
-typedef struct SmDescendingRows
-{
-	ReturnSetInfo *rsinfo;
-	Tuplestorestate *rows;
-	MemoryContext row_context; /* current while a row is built; reset after it */
-} SmDescendingRows;
+/* "nearest" or "previous"; anything else, or NULL, is an error saying so. */
+extern SmMode sm_parse_mode(text *mode);
+extern const char *sm_mode_name(SmMode mode);
 
-/* Start a materialized set-returning call and the store to put rows in. */
-extern void sm_rows_begin(FunctionCallInfo fcinfo, SmDescendingRows *out);
+/*
+ * Refuse an as_of the computation cannot cover, with an error saying what
+ * is accepted: one range for every function and request.
+ */
+extern void sm_check_as_of(TimestampTz as_of);
 
-/* Put one row (built in out->row_context, which is then reset). */
-extern void sm_rows_put(SmDescendingRows *out, Datum *values, bool *nulls);
+/* Longest period a window may span: ten years of 366 days. */
+#define SM_PERIOD_MAX_DAYS 3660
 
-/* Return every row put, last put first. */
-extern void sm_rows_return(SmDescendingRows *out);
+/*
+ * A window's length in microseconds from an interval of days and time
+ * (months have no fixed length: refused), checked to be positive, at most
+ * SM_PERIOD_MAX_DAYS and, with as_of, inside the range of timestamps.
+ */
+extern int64 sm_period_us(const Interval *period, TimestampTz as_of);
 
-/* A numeric with two decimals: us in units of unit_us, rounded half away from zero. */
-extern Datum sm_hundredths_numeric(int64 us, int64 unit_us);
+/*
+ * The store ids of a one-dimensional text[] sorted in byte order without
+ * repeats; a NULL element is an error.  Sets *n.
+ */
+extern text **sm_store_id_list(ArrayType *ids, int *n);
 
-#endif /* SM_SQL_CALL_H */
+#endif /* SM_CALL_ARGS_H */

@@ -13,7 +13,7 @@
 #include "commands/extension.h"
 #include "utils/lsyscache.h"
 
-#include "catalog.h"
+#include "server/catalog.h"
 
 /*
  * The schema "storemon" that the install script created: found by name and

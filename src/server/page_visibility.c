@@ -26,7 +26,7 @@
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 
-#include "page_visibility.h"
+#include "server/page_visibility.h"
 
 #define SM_VIS_MIN_SLOTS 1024
 #define SM_VIS_WORDS     ((MaxHeapTuplesPerPage + 64) / 64) /* bit per offset 1..max */

@@ -1,6 +1,6 @@
 /*
- * parallel.c — one report computed by several processes at once (see
- * parallel.h).
+ * parallel_report.c — one report computed by several processes at once (see
+ * parallel_report.h).
  *
  * The work is split by store_id, which is how the computation reads: each
  * range is an independent walk of the same index.  The ranges come from
@@ -31,9 +31,9 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "catalog.h"
-#include "parallel.h"
-#include "row_security.h"
+#include "server/catalog.h"
+#include "server/parallel_report.h"
+#include "server/row_security.h"
 
 int sm_parallel_workers = 0;
 

@@ -1,5 +1,5 @@
 /*
- * parallel.h — one report computed by several processes at once.
+ * parallel_report.h — one report computed by several processes at once.
  *
  * With storemon.parallel_workers > 0, a whole-table storemon_compute call
  * splits the stores into ranges (from the ANALYZE histogram of store_id)
@@ -8,8 +8,8 @@
  * worker, all under the caller's snapshot, errors and cancels propagated
  * by the server's own parallel machinery.
  */
-#ifndef SM_PARALLEL_H
-#define SM_PARALLEL_H
+#ifndef SM_PARALLEL_REPORT_H
+#define SM_PARALLEL_REPORT_H
 
 #include "postgres.h"
 
@@ -28,4 +28,4 @@ extern int sm_parallel_workers;
 extern bool sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as_of,
                                text *interpolation);
 
-#endif /* SM_PARALLEL_H */
+#endif /* SM_PARALLEL_REPORT_H */

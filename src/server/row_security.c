@@ -7,7 +7,7 @@
  * snapshot, so it sees what the index reads around it see.  Rows are
  * fetched from a cursor a block at a time: memory is one block.  A policy
  * is evaluated once per query, so a report asks for the polls of many
- * stores in one query (POLL_BATCH in compute.c), not one query a store.
+ * stores in one query (POLL_BATCH in store_walk.c), not one query a store.
  */
 #include "postgres.h"
 
@@ -20,7 +20,7 @@
 #include "utils/rls.h"
 #include "utils/timestamp.h"
 
-#include "row_security.h"
+#include "server/row_security.h"
 
 #define FETCH_ROWS 1000
 

@@ -1,7 +1,7 @@
 /*
  * row_security.h — the report's reads for a role under row security.
  *
- * compute.c reads the three tables through their indexes, which hold every
+ * store_walk.c reads the three tables through their indexes, which hold every
  * row.  For a table whose row security applies to the current user
  * (check_enable_rls), its rows are read instead by a query to which the
  * planner adds the table's policies, so the report sees exactly what a
@@ -19,7 +19,7 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 
-#include "catalog.h"
+#include "server/catalog.h"
 
 typedef enum SmPolicyTable
 {

@@ -7,7 +7,7 @@
  * is green where the store was up and red where it was down; each outage
  * episode is outlined and carries a tooltip with its times.  The caption
  * holds the report's six figures.  Everything is drawn from the same
- * timeline the report sums (compute.h), so the picture cannot disagree
+ * timeline the report sums (store_walk.h), so the picture cannot disagree
  * with the figures.  Instants are placed by their local clock through the
  * zone's offset spans, so an autumn repeated hour is drawn over itself and
  * a spring skipped hour is a gap, as SPEC.md counts them.
@@ -21,7 +21,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "sql_call.h"
+#include "server/call_args.h"
+#include "server/result_rows.h"
 
 PG_FUNCTION_INFO_V1(storemon_store_svg);
 
@@ -264,7 +265,7 @@ storemon_store_svg(PG_FUNCTION_ARGS)
 {
 	SmComputeRequest req;
 	Picture pic = {0};
-	SmReportSink sink = {draw_store, NULL, &pic};
+	SmStoreSink sink = {draw_store, NULL, &pic};
 	text *store_id;
 
 	if (PG_ARGISNULL(0))
@@ -276,7 +277,7 @@ storemon_store_svg(PG_FUNCTION_ARGS)
 	req.store_ids = &store_id;
 	req.nstore_ids = 1;
 	pic.svg = makeStringInfo();
-	sm_compute_report(&req, &sink);
+	sm_compute_stores(&req, &sink);
 	if (pic.svg->len == 0)
 		PG_RETURN_NULL(); /* no poll at or before as_of: the notice names the store */
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(pic.svg->data, pic.svg->len));

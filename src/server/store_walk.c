@@ -1,5 +1,5 @@
 /*
- * compute.c — the report over the tables (see compute.h).
+ * store_walk.c — the report over the tables (see store_walk.h).
  *
  * Stores are visited in descending store_id order, because that is the
  * order in which one backward index scan meets, for each store, exactly the
@@ -50,36 +50,17 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
-#include "compat.h"
-#include "compute.h"
-#include "page_visibility.h"
-#include "row_security.h"
-#include "zone.h"
+#include "server/call_args.h"
+#include "server/catalog.h"
+#include "server/core_alloc.h"
+#include "server/index_reads.h"
+#include "server/page_visibility.h"
+#include "server/row_security.h"
+#include "server/store_walk.h"
+#include "server/zones.h"
 
 /* Listed stores from which the report decides stale pages whole (page_visibility.h). */
 #define SM_LISTED_STORES_CACHED 1000
-
-/* Most index columns read: menu_hours (store_id) INCLUDE (day, start, end). */
-#define MAX_INDEX_COLUMNS 4
-
-/* One relation read through one of its covering indexes. */
-typedef struct IndexedScan
-{
-	Relation heap;
-	Relation index;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	bool heap_am;                  /* the visibility map is the heap's: others always fetch */
-	Buffer vmbuffer;               /* visibility map page, for index-only reads */
-	SmPageVisibility *stale_pages; /* pages not all-visible, decided once; NULL: fetch */
-	MemoryContext entry_context;   /* the current entry's decompressed values; reset per entry */
-	TupleDesc columns;             /* the index's columns, which a stream's rows have too */
-	SmPolicyStream *stream;        /* not NULL: entries come from this query under row security */
-	/* The current entry, in index column order; valid until the scan moves. */
-	Datum values[MAX_INDEX_COLUMNS];
-	bool isnull[MAX_INDEX_COLUMNS];
-} IndexedScan;
 
 /* A table read alongside the stores, in the same (descending) order. */
 typedef struct MergedScan
@@ -140,245 +121,6 @@ typedef struct WindowStop
 
 void (*sm_progress_hook)(void *arg, int64 done, int64 total) = NULL;
 
-/* sm_grow (sm_time.h) allocates here: the context of the running computation. */
-static MemoryContext grow_context = NULL;
-
-void *
-sm_grow(void *ptr, size_t nbytes)
-{
-	if (ptr == NULL)
-		return MemoryContextAlloc(grow_context, nbytes);
-	return repalloc(ptr, nbytes);
-}
-
-/* name is word in any letter case, with white space around it allowed. */
-static bool
-word_is(const char *name, const char *word)
-{
-	size_t len = strlen(word);
-
-	while (scanner_isspace(*name))
-		name++;
-	if (pg_strncasecmp(name, word, len) != 0)
-		return false;
-	for (name += len; scanner_isspace(*name); name++)
-		;
-	return *name == '\0';
-}
-
-SmMode
-sm_parse_mode(text *mode)
-{
-	char *name;
-
-	if (mode == NULL)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("storemon: interpolation mode must not be NULL"),
-		                errhint("Accepted modes: nearest, previous.")));
-	name = text_to_cstring(mode);
-	if (word_is(name, "nearest"))
-		return SM_NEAREST;
-	if (word_is(name, "previous"))
-		return SM_PREVIOUS;
-	if (strlen(name) > 40)
-		name = psprintf("%.*s...", pg_mbcliplen(name, strlen(name), 40), name);
-	ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-	                errmsg("storemon: unknown interpolation mode \"%s\"", name),
-	                errhint("Accepted modes: nearest, previous.")));
-	return SM_NEAREST; /* not reached */
-}
-
-const char *
-sm_mode_name(SmMode mode)
-{
-	return mode == SM_PREVIOUS ? "previous" : "nearest";
-}
-
-/*
- * as_of must leave room for the week before it and for the local clock
- * around it: two weeks inside PostgreSQL's timestamp range.  Every
- * timestamp outside that is refused here, so the arithmetic (report.c,
- * schedule.c) never nears int64's limits.
- */
-#define SM_AS_OF_MIN (MIN_TIMESTAMP + 2 * USECS_PER_DAY * 7)
-#define SM_AS_OF_MAX (END_TIMESTAMP - 2 * USECS_PER_DAY * 7)
-
-void
-sm_check_as_of(TimestampTz as_of)
-{
-	if (TIMESTAMP_NOT_FINITE(as_of))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("storemon: as_of must be a finite timestamp, not %s",
-		                       TIMESTAMP_IS_NOBEGIN(as_of) ? "-infinity" : "infinity"),
-		                errhint("Pass a timestamptz such as '2023-01-25 18:13:22 UTC', or NULL "
-		                        "for the latest poll.")));
-	if (as_of < SM_AS_OF_MIN || as_of > SM_AS_OF_MAX)
-	{
-		/* timestamptz_to_str returns a static buffer: one call at a time */
-		char *given = pstrdup(timestamptz_to_str(as_of));
-		char *lowest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN));
-		char *highest = pstrdup(timestamptz_to_str(SM_AS_OF_MAX));
-
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("storemon: as_of %s is out of the range a report can cover", given),
-		                errhint("as_of must lie from %s to %s.", lowest, highest)));
-	}
-}
-
-/* Open a scan of heap through index, which must have ncolumns columns. */
-static void
-scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snapshot snapshot)
-{
-	Assert(ncolumns <= MAX_INDEX_COLUMNS);
-	s->heap = table_open(heap, AccessShareLock);
-	s->index = index_open(index, AccessShareLock);
-	if (RelationGetDescr(s->index)->natts != ncolumns)
-		ereport(
-		    ERROR,
-		    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		     errmsg("storemon: index \"%s\" has %d columns, expected %d",
-		            RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts, ncolumns),
-		     errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
-	s->scan = index_beginscan(s->heap, s->index, snapshot, NULL, nkeys, 0);
-	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
-	s->slot = table_slot_create(s->heap, NULL);
-	s->heap_am = s->heap->rd_rel->relam == HEAP_TABLE_AM_OID;
-	s->vmbuffer = InvalidBuffer;
-	s->stale_pages = NULL;
-	s->entry_context =
-	    AllocSetContextCreate(CurrentMemoryContext, "storemon index entry", ALLOCSET_SMALL_SIZES);
-	s->columns = RelationGetDescr(s->index);
-	s->stream = NULL;
-}
-
-static void
-scan_close(IndexedScan *s)
-{
-	if (BufferIsValid(s->vmbuffer))
-		ReleaseBuffer(s->vmbuffer);
-	index_endscan(s->scan);
-	ExecDropSingleTupleTableSlot(s->slot);
-	index_close(s->index, AccessShareLock);
-	table_close(s->heap, AccessShareLock);
-}
-
-static void
-key_store(ScanKey key, StrategyNumber strategy, RegProcedure proc, text *store)
-{
-	ScanKeyEntryInitialize(key, 0, 1, strategy, InvalidOid, C_COLLATION_OID, proc,
-	                       PointerGetDatum(store));
-}
-
-/*
- * A long store id may be stored compressed in the index (or the heap):
- * decompress each such value once per entry, not at every comparison, and
- * in memory freed when the scan moves on.
- */
-static void
-flatten_values(IndexedScan *s)
-{
-	for (int i = 0; i < s->columns->natts; i++)
-	{
-		struct varlena *v;
-
-		if (s->isnull[i] || TupleDescAttr(s->columns, i)->attlen != -1)
-			continue;
-		v = (struct varlena *)DatumGetPointer(s->values[i]);
-		if (VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v))
-		{
-			MemoryContext old = MemoryContextSwitchTo(s->entry_context);
-
-			s->values[i] = PointerGetDatum(detoast_attr(v));
-			MemoryContextSwitchTo(old);
-		}
-	}
-}
-
-/* The current entry's columns from its heap tuple; false if none is visible. */
-static bool
-fetch_heap_values(IndexedScan *s)
-{
-	int natts = RelationGetDescr(s->index)->natts;
-
-	if (!index_fetch_heap(s->scan, s->slot))
-		return false;
-	for (int i = 0; i < natts; i++)
-		s->values[i] = slot_getattr(s->slot, s->index->rd_index->indkey.values[i], &s->isnull[i]);
-	flatten_values(s);
-	return true;
-}
-
-/*
- * The next visible entry of an index scan into s->values, read like an
- * index-only scan: the index holds every column the report needs, so the
- * heap is visited only for pages the visibility map does not mark
- * all-visible.  This is what keeps the read close to the cost of walking
- * the index once.
- */
-static bool
-next_entry(IndexedScan *s, ScanDirection dir)
-{
-	ItemPointer tid;
-
-	MemoryContextReset(s->entry_context);
-	if (s->stream != NULL)
-	{
-		if (!sm_policy_stream_next(s->stream, s->values, s->isnull))
-			return false;
-		flatten_values(s);
-		return true;
-	}
-	while ((tid = index_getnext_tid(s->scan, dir)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS(); /* after a mass DELETE, many entries are skipped here */
-		if (!s->heap_am)
-		{
-			if (fetch_heap_values(s))
-				return true;
-			continue;
-		}
-		if (!VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuffer))
-		{
-			int visible = s->stale_pages != NULL ? sm_page_visible(s->stale_pages, tid) : -1;
-
-			if (visible < 0) /* not cached: fetch the heap tuple */
-			{
-				if (fetch_heap_values(s))
-					return true;
-				continue;
-			}
-			if (visible == 0)
-				continue; /* not visible to our snapshot */
-			              /* Visible: the index entry holds the visible version's columns. */
-		}
-		else
-		{
-			/*
-			 * Skipping the heap skips the heap's predicate lock: take it as
-			 * the executor's index-only scan does, so SERIALIZABLE sees this
-			 * read.  (A page decided above took its tuples' locks.)
-			 */
-			PredicateLockPage(s->heap, ItemPointerGetBlockNumber(tid), s->scan->xs_snapshot);
-		}
-		index_deform_tuple(s->scan->xs_itup, s->scan->xs_itupdesc, s->values, s->isnull);
-		flatten_values(s);
-		return true;
-	}
-	return false;
-}
-
-/* text comparison in COLLATE "C", the order of every store_id index. */
-static int
-compare_store(Datum a, const text *b)
-{
-	text *ta = DatumGetTextPP(a);
-	int la = VARSIZE_ANY_EXHDR(ta);
-	int lb = VARSIZE_ANY_EXHDR(b);
-	int c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(b), Min(la, lb));
-
-	return c != 0 ? c : (la > lb) - (la < lb);
-}
-
 static void
 reserve(void **arr, int *cap, int need, size_t elem)
 {
@@ -420,7 +162,7 @@ seek_below(ComputeState *st)
 		bound = pg_detoast_datum_packed(bound);
 		reserve((void **)&st->below_key, &st->below_key_cap, VARSIZE_ANY(bound), 1);
 		memcpy(st->below_key, bound, VARSIZE_ANY(bound));
-		key_store(&key, BTLessStrategyNumber, F_TEXT_LT, st->below_key);
+		sm_key_store(&key, BTLessStrategyNumber, F_TEXT_LT, st->below_key);
 	}
 	else
 		ScanKeyEntryInitialize(&key, SK_ISNULL | SK_SEARCHNOTNULL, 1, InvalidStrategy, InvalidOid,
@@ -434,7 +176,7 @@ seek_within(ComputeState *st)
 {
 	ScanKeyData keys[2];
 
-	key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
+	sm_key_store(&keys[0], BTEqualStrategyNumber, F_TEXTEQ, st->store);
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTLessEqualStrategyNumber, InvalidOid, InvalidOid,
 	                       F_TIMESTAMPTZ_LE, TimestampTzGetDatum(st->as_of));
 	index_rescan(st->within.scan, keys, 2, NULL, 0);
@@ -498,15 +240,15 @@ merge_to(MergedScan *m, const text *store)
 	{
 		if (!m->has_entry)
 		{
-			if (m->at_end || !next_entry(&m->s, BackwardScanDirection))
+			if (m->at_end || !sm_next_entry(&m->s, BackwardScanDirection))
 			{
 				m->at_end = true;
 				return false;
 			}
 			m->has_entry = true;
 		}
-		if (compare_store(m->s.values[0], store) <= 0)
-			return compare_store(m->s.values[0], store) == 0;
+		if (sm_compare_store(m->s.values[0], store) <= 0)
+			return sm_compare_store(m->s.values[0], store) == 0;
 		m->has_entry = false; /* a store with hours or a zone but no polls */
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -569,7 +311,7 @@ read_spans(ComputeState *st, pg_tz *tz)
  * sink.  Returns 1 when it reported a row, 0 for a store without polls read.
  */
 static int
-finish_store(ComputeState *st, const SmReportSink *sink)
+finish_store(ComputeState *st, const SmStoreSink *sink)
 {
 	SmStoreInput in;
 	SmStore store;
@@ -607,7 +349,7 @@ finish_store(ComputeState *st, const SmReportSink *sink)
 
 /* Now and then, how far the report is (total 0: not known). */
 static void
-say_progress(const SmReportSink *sink, int64 done, int64 total)
+say_progress(const SmStoreSink *sink, int64 done, int64 total)
 {
 	if (sink->progress != NULL && done % 1000 == 0 && done > 0)
 		sink->progress(sink->arg, done, total > 0 ? Max(total, done) : 0);
@@ -619,7 +361,7 @@ say_progress(const SmReportSink *sink, int64 done, int64 total)
  * calling finish_store for each.  Returns the number of stores reported.
  */
 static int64
-read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
+read_stores(ComputeState *st, const SmStoreSink *sink, int64 total)
 {
 	IndexedScan *scan = &st->below;
 	WindowStop ws;
@@ -631,7 +373,7 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 	{
 		TimestampTz at;
 
-		if (!next_entry(scan, BackwardScanDirection))
+		if (!sm_next_entry(scan, BackwardScanDirection))
 		{
 			done += finish_store(st, sink);
 			if (scan == &st->below)
@@ -642,12 +384,13 @@ read_stores(ComputeState *st, const SmReportSink *sink, int64 total)
 		}
 		at = DatumGetTimestampTz(scan->values[POLL_TIME]);
 		if (scan == &st->below &&
-		    (!st->have_store || compare_store(scan->values[POLL_STORE], st->store) != 0))
+		    (!st->have_store || sm_compare_store(scan->values[POLL_STORE], st->store) != 0))
 		{
 			CHECK_FOR_INTERRUPTS();
 			done += finish_store(st, sink);
 			say_progress(sink, done, total);
-			if (st->req->from != NULL && compare_store(scan->values[POLL_STORE], st->req->from) < 0)
+			if (st->req->from != NULL &&
+			    sm_compare_store(scan->values[POLL_STORE], st->req->from) < 0)
 				break; /* below the range */
 			set_store(st, scan->values[POLL_STORE]);
 			window_stop_init(&ws, st);
@@ -698,7 +441,7 @@ open_policy_polls(ComputeState *st, text **ids, int n)
  * query a batch under the policies.
  */
 static int64
-read_stores_under_policies(ComputeState *st, const SmReportSink *sink)
+read_stores_under_policies(ComputeState *st, const SmStoreSink *sink)
 {
 	MemoryContext batch_context =
 	    AllocSetContextCreate(CurrentMemoryContext, "storemon batch", ALLOCSET_DEFAULT_SIZES);
@@ -712,9 +455,9 @@ read_stores_under_policies(ComputeState *st, const SmReportSink *sink)
 		{
 			CHECK_FOR_INTERRUPTS();
 			seek_below(st);
-			if (!next_entry(&st->below, BackwardScanDirection) ||
+			if (!sm_next_entry(&st->below, BackwardScanDirection) ||
 			    (st->req->from != NULL &&
-			     compare_store(st->below.values[POLL_STORE], st->req->from) < 0))
+			     sm_compare_store(st->below.values[POLL_STORE], st->req->from) < 0))
 				break; /* no store left in the range */
 			set_store(st, st->below.values[POLL_STORE]);
 			batch[n] = MemoryContextAlloc(batch_context, VARSIZE(st->store));
@@ -751,7 +494,7 @@ read_listed_polls(ComputeState *st)
 	}
 	window_stop_init(&ws, st);
 	seek_within(st);
-	while (next_entry(&st->within, BackwardScanDirection) &&
+	while (sm_next_entry(&st->within, BackwardScanDirection) &&
 	       poll_needed(&ws, DatumGetTimestampTz(st->within.values[POLL_TIME])))
 		add_index_poll(st, &st->within);
 }
@@ -762,7 +505,7 @@ merge_restart(MergedScan *m, text *store)
 {
 	ScanKeyData key;
 
-	key_store(&key, BTLessEqualStrategyNumber, F_TEXT_LE, store);
+	sm_key_store(&key, BTLessEqualStrategyNumber, F_TEXT_LE, store);
 	index_rescan(m->s.scan, &key, 1, NULL, 0);
 	m->has_entry = false;
 	m->at_end = false;
@@ -786,7 +529,7 @@ append_shown_id(StringInfo buf, const text *id)
  * collected for the caller's notice.
  */
 static int64
-read_listed_stores(ComputeState *st, const SmReportSink *sink, StringInfo missing, int *nmissing)
+read_listed_stores(ComputeState *st, const SmStoreSink *sink, StringInfo missing, int *nmissing)
 {
 	int64 done = 0;
 
@@ -872,7 +615,7 @@ close_policy_streams(ComputeState *st)
 }
 
 void
-sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
+sm_compute_stores(const SmComputeRequest *req, const SmStoreSink *sink)
 {
 	SmCatalog cat;
 	ComputeState st = {0};
@@ -890,12 +633,12 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	sm_check_as_of(req->as_of);
 	sm_catalog_lookup(&cat);
 	sm_check_read_privileges(&cat, GetUserId(), false);
-	grow_context = cxt;
+	sm_core_alloc_in(cxt);
 	st.as_of = req->as_of;
 	st.req = req;
 	initStringInfo(&missing);
-	scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
-	scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
+	sm_scan_open(&st.below, cat.store_status, cat.store_status_store_time_idx, 3, 1, snapshot);
+	sm_scan_open(&st.within, cat.store_status, cat.store_status_store_time_idx, 3, 2, snapshot);
 	/*
 	 * Both poll scans meet the same stale pages: one cache
 	 * (page_visibility.h).  It pays when a page is met by many stores; a
@@ -910,8 +653,8 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 	 * scan must be opened for: a rescan ignores keys beyond those.
 	 */
 	merge_keys = req->store_ids != NULL ? 1 : 0;
-	scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, merge_keys, snapshot);
-	scan_open(&st.zones.s, cat.timezones, cat.timezones_pkey, 2, merge_keys, snapshot);
+	sm_scan_open(&st.hours.s, cat.menu_hours, cat.menu_hours_store_idx, 4, merge_keys, snapshot);
+	sm_scan_open(&st.zones.s, cat.timezones, cat.timezones_pkey, 2, merge_keys, snapshot);
 	if (merge_keys == 0)
 	{
 		index_rescan(st.hours.s.scan, NULL, 0, NULL, 0);
@@ -947,11 +690,11 @@ sm_compute_report(const SmComputeRequest *req, const SmReportSink *sink)
 		                                           nmissing - 10)
 		                               : errdetail("Not reported: %s.", missing.data)));
 
-	scan_close(&st.zones.s);
-	scan_close(&st.hours.s);
-	scan_close(&st.within);
-	scan_close(&st.below);
-	grow_context = NULL;
+	sm_scan_close(&st.zones.s);
+	sm_scan_close(&st.hours.s);
+	sm_scan_close(&st.within);
+	sm_scan_close(&st.below);
+	sm_core_alloc_in(NULL);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
@@ -967,83 +710,11 @@ sm_default_as_of(TimestampTz *as_of)
 	sm_check_read_privileges(&cat, GetUserId(), true);
 	if (sm_table_under_policies(cat.store_status))
 		return sm_policy_default_as_of(as_of);
-	scan_open(&s, cat.store_status, cat.store_status_time_idx, 1, 0, GetActiveSnapshot());
+	sm_scan_open(&s, cat.store_status, cat.store_status_time_idx, 1, 0, GetActiveSnapshot());
 	index_rescan(s.scan, NULL, 0, NULL, 0);
-	found = next_entry(&s, BackwardScanDirection);
+	found = sm_next_entry(&s, BackwardScanDirection);
 	if (found)
 		*as_of = DatumGetTimestampTz(s.values[0]);
-	scan_close(&s);
+	sm_scan_close(&s);
 	return found;
-}
-
-int64
-sm_period_us(const Interval *period, TimestampTz as_of)
-{
-	int64 us;
-
-	if (period->month != 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("storemon: period %s has months, which have no fixed length",
-		                       DatumGetCString(DirectFunctionCall1(
-		                           interval_out, IntervalPGetDatum((Interval *)period)))),
-		                errhint("Give the period in days and hours, such as '30 days'.")));
-	if (period->day < 0 || period->day > SM_PERIOD_MAX_DAYS ||
-	    pg_add_s64_overflow((int64)period->day * USECS_PER_DAY, period->time, &us) || us <= 0 ||
-	    us > (int64)SM_PERIOD_MAX_DAYS * USECS_PER_DAY)
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		         errmsg("storemon: period %s is out of range",
-		                DatumGetCString(DirectFunctionCall1(
-		                    interval_out, IntervalPGetDatum((Interval *)period)))),
-		         errhint("A period is longer than 0 and at most %d days.", SM_PERIOD_MAX_DAYS)));
-	/* the report's own margin: its week may start a week before SM_AS_OF_MIN */
-	if (as_of - us < SM_AS_OF_MIN - SM_USECS_PER_WEEK)
-	{
-		char *earliest = pstrdup(timestamptz_to_str(SM_AS_OF_MIN - SM_USECS_PER_WEEK));
-
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("storemon: the period reaches back before %s", earliest),
-		                errhint("Give a later as_of or a shorter period.")));
-	}
-	return us;
-}
-
-static int
-compare_text_c(const void *a, const void *b)
-{
-	return compare_store(PointerGetDatum(*(text *const *)a), *(text *const *)b);
-}
-
-text **
-sm_store_id_list(ArrayType *ids, int *n)
-{
-	Datum *values;
-	bool *nulls;
-	int count;
-	text **list;
-	int kept = 0;
-
-	if (ARR_NDIM(ids) > 1)
-		ereport(ERROR,
-		        (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-		         errmsg("storemon: store_ids must be a one-dimensional array, not %d-dimensional",
-		                ARR_NDIM(ids)),
-		         errhint("Pass ARRAY['id1', 'id2', ...].")));
-	deconstruct_array(ids, TEXTOID, -1, false, TYPALIGN_INT, &values, &nulls, &count);
-	list = palloc(sizeof(text *) * Max(count, 1));
-	for (int i = 0; i < count; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-			        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-			         errmsg("storemon: store_ids element %d is NULL", i + 1),
-			         errhint("Pass store ids, or NULL instead of the array for every store.")));
-		list[i] = pg_detoast_datum_packed((struct varlena *)DatumGetPointer(values[i]));
-	}
-	qsort(list, count, sizeof(text *), compare_text_c);
-	for (int i = 0; i < count; i++)
-		if (kept == 0 || compare_text_c(&list[kept - 1], &list[i]) != 0)
-			list[kept++] = list[i];
-	*n = kept;
-	return list;
 }

@@ -1,12 +1,12 @@
 /*
- * window_functions.c — SQL-callable answers over any window ending at as_of:
+ * windows.c — SQL-callable answers over any window ending at as_of:
  *
  *   storemon_window(as_of, interpolation, period, store_ids)
  *       business, up and down time of each store in (as_of - period, as_of]
  *   storemon_outages(as_of, interpolation, period, store_ids)
  *       each maximal stretch of business time a store was down in it
  *
- * Both read what the report reads (compute.c), back as far as the period
+ * Both read what the report reads (store_walk.c), back as far as the period
  * reaches, so a window of a week costs what the report costs.  Per store,
  * the outages' lengths add up exactly to storemon_window's downtime, which
  * for 1 hour, 1 day and 7 days is storemon_compute_exact's.
@@ -18,7 +18,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "sql_call.h"
+#include "server/call_args.h"
+#include "server/result_rows.h"
 
 PG_FUNCTION_INFO_V1(storemon_window);
 PG_FUNCTION_INFO_V1(storemon_outages);
@@ -99,7 +100,7 @@ static Datum
 window_rows(FunctionCallInfo fcinfo, void (*put)(void *arg, const SmStore *store))
 {
 	SmDescendingRows out;
-	SmReportSink sink = {put, NULL, &out};
+	SmStoreSink sink = {put, NULL, &out};
 	SmComputeRequest req;
 
 	if (!sm_request_from_call(fcinfo, &window_args, &req))
@@ -108,7 +109,7 @@ window_rows(FunctionCallInfo fcinfo, void (*put)(void *arg, const SmStore *store
 		return (Datum)0; /* no polls at all: no rows */
 	}
 	sm_rows_begin(fcinfo, &out);
-	sm_compute_report(&req, &sink);
+	sm_compute_stores(&req, &sink);
 	sm_rows_return(&out);
 	return (Datum)0;
 }

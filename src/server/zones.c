@@ -1,5 +1,5 @@
 /*
- * zone.c — time-zone lookup and UTC-offset spans (see zone.h).
+ * zones.c — time-zone lookup and UTC-offset spans (see zones.h).
  */
 #include "postgres.h"
 
@@ -10,8 +10,8 @@
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
-#include "catalog.h"
-#include "zone.h"
+#include "server/catalog.h"
+#include "server/zones.h"
 
 #define SM_ZONE_NAME_MAX 128
 

@@ -1,5 +1,5 @@
 /*
- * zone.h — a store's time zone, through PostgreSQL's own tz machinery.
+ * zones.h — a store's time zone, through PostgreSQL's own tz machinery.
  *
  * A name counts as a zone when pg_timezone_names lists it, compared
  * case-insensitively (SPEC.md "Zone names"); anything else, a missing row
@@ -7,14 +7,14 @@
  * read from the zone's transition table (pg_next_dst_boundary), so a week
  * costs a handful of lookups instead of one conversion per instant.
  */
-#ifndef SM_ZONE_H
-#define SM_ZONE_H
+#ifndef SM_ZONES_H
+#define SM_ZONES_H
 
 #include "postgres.h"
 
 #include "pgtime.h"
 
-#include "schedule.h"
+#include "core/schedule.h"
 
 #define SM_DEFAULT_ZONE "America/Chicago"
 
@@ -30,4 +30,4 @@ extern pg_tz *sm_zone_default(void);
  */
 extern int sm_zone_spans(pg_tz *tz, SmInterval range, SmOffsetSpan *out, int cap);
 
-#endif /* SM_ZONE_H */
+#endif /* SM_ZONES_H */

@@ -39,8 +39,8 @@
 #include "utils/syscache.h"
 
 #include "compat.h"
-#include "dbguard.h"
-#include "registry.h"
+#include "worker/dbguard.h"
+#include "worker/shared_memory.h"
 
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 /* Databases this backend blocked, until its transaction ends (TopMemoryContext). */
@@ -187,7 +187,7 @@ database_needed_alone(Node *stmt)
 
 /*
  * COMMIT PREPARED commits a transaction that may have queued a request,
- * whose own commit-time wake (queue_triggers.c) never ran: wake this
+ * whose own commit-time wake (queue_sql.c) never ran: wake this
  * database, where a prepared transaction must be committed.
  */
 static bool

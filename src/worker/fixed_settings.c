@@ -11,7 +11,7 @@
 #include "utils/memutils.h"
 
 #include "compat.h"
-#include "fixed_settings.h"
+#include "worker/fixed_settings.h"
 
 struct SmSettings
 {

@@ -33,9 +33,9 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "fixed_settings.h"
-#include "registry.h"
-#include "worker.h"
+#include "worker/fixed_settings.h"
+#include "worker/shared_memory.h"
+#include "worker/worker.h"
 
 #define RETRY_MS       1000  /* a pending database without a worker: try again after */
 #define IDLE_WAKEUP_MS 60000 /* nothing pending: look anyway, for stale blockers */
@@ -278,7 +278,7 @@ start_workers(void)
 /*
  * Mark every database pending for one look by a probe worker: at start, for
  * requests a crash or restart left, and after a database found no place in
- * shared memory (registry.h), for the requests it could not announce.
+ * shared memory (shared_memory.h), for the requests it could not announce.
  */
 static void
 look_in_every_database(void)

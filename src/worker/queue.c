@@ -20,9 +20,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
-#include "queue.h"
-#include "registry.h"
+#include "server/catalog.h"
+#include "worker/queue.h"
+#include "worker/shared_memory.h"
 
 /*
  * Advisory locks whose last key field is neither 1 nor 2: the SQL

@@ -9,9 +9,9 @@
  * Every transition is one statement here, run through SPI inside the
  * transaction the worker (worker.c) has started.  Which worker computes a
  * Running report is known in one place, the worker's slot in shared memory
- * (registry.h): a Running report no live worker computes is an orphan.
+ * (shared_memory.h): a Running report no live worker computes is an orphan.
  * Only storemon sets anything but requested_as_of and interpolation
- * (queue_triggers.c).
+ * (queue_sql.c).
  */
 #ifndef SM_QUEUE_H
 #define SM_QUEUE_H

@@ -1,5 +1,6 @@
 /*
- * queue_triggers.c — the triggers that keep the reports queue storemon's.
+ * queue_sql.c — the queue's SQL-callable parts: the triggers that keep the
+ * reports queue storemon's, a request's checks and its live progress.
  *
  *   guard_request      BEFORE INSERT OR UPDATE ON reports, per row: a
  *                      request is only what its caller may say
@@ -8,6 +9,8 @@
  *                      on both: a report's rows go only with their report
  *   wake_workers       AFTER INSERT ON reports, per statement: the
  *                      database's workers wake when the transaction commits
+ *   check_request(as_of, interpolation)   a request's checks, before queuing
+ *   progress(report_id)  what the worker computing it is doing
  *
  * Whatever a role was granted on reports, it sets only requested_as_of and
  * interpolation: every other column takes its default, evaluated here, so
@@ -30,14 +33,16 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
-#include "compute.h"
-#include "queue.h"
-#include "registry.h"
-#include "worker.h"
+#include "server/call_args.h"
+#include "server/catalog.h"
+#include "server/store_walk.h"
+#include "worker/queue.h"
+#include "worker/shared_memory.h"
+#include "worker/worker.h"
 
 PG_FUNCTION_INFO_V1(storemon_guard_request);
 PG_FUNCTION_INFO_V1(storemon_guard_report_rows);
@@ -218,7 +223,7 @@ storemon_guard_report_rows_delete(PG_FUNCTION_ARGS)
 
 /*
  * wake_workers: when the transaction commits, the database is marked
- * pending and its workers and the launcher are woken (registry.c).  A
+ * pending and its workers and the launcher are woken (shared_memory.c).  A
  * prepared transaction is woken for by COMMIT PREPARED (dbguard.c).
  */
 static bool wake_pending = false;
@@ -250,4 +255,62 @@ storemon_wake_workers(PG_FUNCTION_ARGS)
 	}
 	wake_pending = true;
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * storemon_internal.progress(report_id): what the worker computing it is
+ * doing, from shared memory; NULL when no live worker computes it, or when
+ * the caller may not read that report (its grants and row security on
+ * reports).  A worker waiting for a lock says so, with what kind of lock.
+ */
+PG_FUNCTION_INFO_V1(storemon_progress);
+
+/* May the current user read this request through storemon.reports? */
+static bool
+report_readable(pg_uuid_t *id)
+{
+	Oid reports = get_relname_relid("reports", sm_extension_schema());
+	Oid types[1] = {UUIDOID};
+	Datum values[1] = {UUIDPGetDatum(id)};
+	int guc_level;
+	bool found;
+
+	if (!OidIsValid(reports) || pg_class_aclcheck(reports, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	guc_level = sm_pin_search_path();
+	SPI_connect();
+	if (SPI_execute_with_args(
+	        "SELECT 1 FROM storemon.reports r WHERE r.id OPERATOR(pg_catalog.=) $1", 1, types,
+	        values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "storemon: looking up the report failed");
+	found = SPI_processed == 1;
+	SPI_finish();
+	sm_unpin_search_path(guc_level);
+	return found;
+}
+
+Datum
+storemon_progress(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t *id = PG_GETARG_UUID_P(0);
+	char *text;
+
+	if (!report_readable(id))
+		PG_RETURN_NULL();
+	text = sm_report_progress(id);
+	if (text == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(text));
+}
+
+/* storemon_check_request(as_of, interpolation): the checks of a report request. */
+PG_FUNCTION_INFO_V1(storemon_check_request);
+
+Datum
+storemon_check_request(PG_FUNCTION_ARGS)
+{
+	(void)sm_parse_mode(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
+	if (!PG_ARGISNULL(0))
+		sm_check_as_of(PG_GETARG_TIMESTAMPTZ(0));
+	PG_RETURN_VOID();
 }

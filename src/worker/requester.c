@@ -18,9 +18,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
-#include "compute.h"
-#include "requester.h"
+#include "server/catalog.h"
+#include "server/store_walk.h"
+#include "worker/requester.h"
 
 static void
 spi_check(int rc, int expected, const char *what)

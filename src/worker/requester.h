@@ -18,7 +18,7 @@
 #include "access/tupdesc.h"
 #include "utils/tuplestore.h"
 
-#include "queue.h"
+#include "worker/queue.h"
 
 typedef struct SmComputed
 {

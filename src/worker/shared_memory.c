@@ -1,6 +1,6 @@
 /*
- * registry.c — the shared state of launcher, workers and sessions (see
- * registry.h).
+ * shared_memory.c — the shared state of launcher, workers and sessions (see
+ * shared_memory.h).
  */
 #include "postgres.h"
 
@@ -13,7 +13,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "registry.h"
+#include "worker/shared_memory.h"
 
 SmShared *sm_shared = NULL;
 

@@ -1,5 +1,5 @@
 /*
- * registry.h — shared memory: which databases want a report worker, which
+ * shared_memory.h — shared memory: which databases want a report worker, which
  * workers run where, and what each is computing.
  *
  * storemon is loaded through shared_preload_libraries, so one small struct
@@ -20,8 +20,8 @@
  *     database until its transaction ends: its workers are told to leave
  *     and none is started (dbguard.c).
  */
-#ifndef SM_REGISTRY_H
-#define SM_REGISTRY_H
+#ifndef SM_SHARED_MEMORY_H
+#define SM_SHARED_MEMORY_H
 
 #include "postgres.h"
 
@@ -107,4 +107,4 @@ extern int sm_reports_computed(Oid dboid, pg_uuid_t *ids, int max);
  */
 extern char *sm_report_progress(const pg_uuid_t *report);
 
-#endif /* SM_REGISTRY_H */
+#endif /* SM_SHARED_MEMORY_H */

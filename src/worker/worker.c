@@ -40,13 +40,13 @@
 #include "utils/timeout.h"
 #include "utils/timestamp.h"
 
-#include "catalog.h"
-#include "compute.h"
-#include "fixed_settings.h"
-#include "queue.h"
-#include "registry.h"
-#include "requester.h"
-#include "worker.h"
+#include "server/catalog.h"
+#include "server/store_walk.h"
+#include "worker/fixed_settings.h"
+#include "worker/queue.h"
+#include "worker/requester.h"
+#include "worker/shared_memory.h"
+#include "worker/worker.h"
 
 static SmWorkerSlot *my_slot = NULL;
 

@@ -1,7 +1,7 @@
 /*
  * worker.h — report workers: a launcher (launcher.c), started through
  * shared_preload_libraries, and per-database workers (worker.c) that serve
- * the reports queue.  They meet sessions in shared memory (registry.h).
+ * the reports queue.  They meet sessions in shared memory (shared_memory.h).
  */
 #ifndef SM_WORKER_H
 #define SM_WORKER_H

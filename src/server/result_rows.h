@@ -1,0 +1,34 @@
+/*
+ * result_rows.h — a set-returning call's rows in store_id order, although
+ * the walk produces them newest store_id first (store_walk.h).
+ */
+#ifndef SM_RESULT_ROWS_H
+#define SM_RESULT_ROWS_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/tuplestore.h"
+
+/* Rows put while computing, handed back reversed as the function's result. */
+typedef struct SmDescendingRows
+{
+	ReturnSetInfo *rsinfo;
+	Tuplestorestate *rows;
+	MemoryContext row_context; /* current while a row is built; reset after it */
+} SmDescendingRows;
+
+/* Start a materialized set-returning call and the store to put rows in. */
+extern void sm_rows_begin(FunctionCallInfo fcinfo, SmDescendingRows *out);
+
+/* Put one row (built in out->row_context, which is then reset). */
+extern void sm_rows_put(SmDescendingRows *out, Datum *values, bool *nulls);
+
+/* Return every row put, last put first. */
+extern void sm_rows_return(SmDescendingRows *out);
+
+/* A numeric with two decimals: us in units of unit_us, rounded half away from zero. */
+extern Datum sm_hundredths_numeric(int64 us, int64 unit_us);
+
+#endif /* SM_RESULT_ROWS_H */
