@@ -67,9 +67,9 @@ storemon_status_ok(PG_FUNCTION_ARGS)
 /*
  * storemon_internal.warm_indexes(): read store_status's indexes into shared
  * buffers.  A bulk-built btree is written straight to disk, past shared
- * buffers, so without this the first report after a bulk load reads its
- * index cold (2.4 times the warm time at Loop scale).  An index larger than
- * a quarter of shared buffers is left alone rather than evict the rest.
+ * buffers, so without this the first report after a bulk load would read
+ * its index cold.  An index larger than a quarter of shared buffers is left
+ * alone rather than evict the rest.
  * Returns the pages read.  Needs SELECT on store_status, like a report.
  */
 PG_FUNCTION_INFO_V1(storemon_warm_indexes);

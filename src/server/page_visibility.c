@@ -1,8 +1,6 @@
 /*
  * page_visibility.c — which index entries of a heap page are visible (see
- * page_visibility.h).
- *
- * A direct-mapped table of pages: slot = block number modulo the table's
+ * page_visibility.h): a direct-mapped table of pages: slot = block number modulo the table's
  * size, a power of two at least the heap's size up to a cap, so that a
  * heap that fits has no collisions at all.  Each slot holds one page's
  * bitmap of the line pointers whose HOT chain has a version visible to the
@@ -11,9 +9,8 @@
  * report reads is in the index, and a HOT chain's versions share their
  * indexed columns, the index entry's values are the visible version's.
  *
- * Memory is bounded by work_mem, as a bitmap heap scan's page table is
- * (slots of 48 bytes: 4 MB holds 65,536 pages, 512 MB of heap), allocated
- * at the first page that needs it.  When a heap has more stale pages than
+ * Memory is bounded by work_mem, as a bitmap heap scan's page table is,
+ * allocated at the first page that needs it.  When a heap has more stale pages than
  * that and the report keeps evicting pages it read only a few times,
  * deciding whole pages would cost more than fetching single tuples: the
  * cache then stops answering and the caller fetches as before.

@@ -6,10 +6,9 @@
  * not mark all-visible (polls newer than the last VACUUM) needs a check of
  * the heap.  Fetching the heap tuple for every index entry costs a buffer
  * lookup, pin and lock each time, and the report meets each such page once
- * per store that polled in it: on a table never vacuumed, 1.9 million
- * fetches, five times the report's time.  This cache decides a page once
- * (every line pointer, as a bitmap heap scan does) and answers the page's
- * other entries from the bitmap.
+ * per store that polled in it.  This cache decides a page once (every line
+ * pointer, as a bitmap heap scan does) and answers the page's other
+ * entries from the bitmap.
  */
 #ifndef SM_PAGE_VISIBILITY_H
 #define SM_PAGE_VISIBILITY_H

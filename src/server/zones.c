@@ -117,8 +117,8 @@ plain_zone_name(const char *key)
  * PostgreSQL found it as a file (its canonical spelling then differs from
  * the upper-cased name, which is what a POSIX-style spec like "XYZ5" gets)
  * and accepts it, it is exactly a zone pg_timezone_names lists.  Anything
- * else is decided by the list itself, which costs loading every zone
- * (about 40 ms), once per backend and only when such a name appears.
+ * else is decided by the list itself, which costs loading every zone, once
+ * per backend and only when such a name appears.
  */
 static pg_tz *
 resolve_zone(const char *key)

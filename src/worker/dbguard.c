@@ -7,7 +7,7 @@
  * commands, a ProcessUtility hook (in every backend, since storemon is
  * preloaded) blocks the database in shared memory, so the launcher starts
  * no worker there, and tells the workers there to leave; the command's own
- * wait for other sessions (up to 5 s) then sees them gone.  DROP EXTENSION
+ * wait for other sessions then sees them gone.  DROP EXTENSION
  * storemon gets the same, so that it does not deadlock with a running
  * report.  The block ends with the transaction.
  *
