@@ -92,9 +92,7 @@ compute_report_rows(FunctionCallInfo fcinfo, bool exact)
 			return (Datum)0;
 	}
 	out.exact = exact;
-	sm_rows_begin(fcinfo, &out.rows);
-	sm_compute_stores(&req, &sink);
-	sm_rows_return(&out.rows);
+	sm_rows_of_stores(fcinfo, &out.rows, &req, &sink);
 	return (Datum)0;
 }
 

@@ -61,3 +61,12 @@ sm_hundredths_numeric(int64 us, int64 unit_us)
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(buf), ObjectIdGetDatum(InvalidOid),
 	                           Int32GetDatum(-1));
 }
+
+void
+sm_rows_of_stores(FunctionCallInfo fcinfo, SmDescendingRows *out, const SmComputeRequest *req,
+                  const SmStoreSink *sink)
+{
+	sm_rows_begin(fcinfo, out);
+	sm_compute_stores(req, sink);
+	sm_rows_return(out);
+}

@@ -11,6 +11,8 @@
 #include "funcapi.h"
 #include "utils/tuplestore.h"
 
+#include "server/store_walk.h"
+
 /* Rows put while computing, handed back reversed as the function's result. */
 typedef struct SmDescendingRows
 {
@@ -27,6 +29,14 @@ extern void sm_rows_put(SmDescendingRows *out, Datum *values, bool *nulls);
 
 /* Return every row put, last put first. */
 extern void sm_rows_return(SmDescendingRows *out);
+
+/*
+ * The whole of a set-returning call over stores: begin out, walk the
+ * stores req names with sink (whose store callback puts rows into out),
+ * and return the rows in store_id order.
+ */
+extern void sm_rows_of_stores(FunctionCallInfo fcinfo, SmDescendingRows *out,
+                              const SmComputeRequest *req, const SmStoreSink *sink);
 
 /* A numeric with two decimals: us in units of unit_us, rounded half away from zero. */
 extern Datum sm_hundredths_numeric(int64 us, int64 unit_us);

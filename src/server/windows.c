@@ -108,9 +108,7 @@ window_rows(FunctionCallInfo fcinfo, void (*put)(void *arg, const SmStore *store
 		InitMaterializedSRF(fcinfo, 0);
 		return (Datum)0; /* no polls at all: no rows */
 	}
-	sm_rows_begin(fcinfo, &out);
-	sm_compute_stores(&req, &sink);
-	sm_rows_return(&out);
+	sm_rows_of_stores(fcinfo, &out, &req, &sink);
 	return (Datum)0;
 }
 
