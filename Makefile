@@ -18,8 +18,9 @@ CORE = src/core/schedule.c src/core/interpolation.c src/core/figures.c src/core/
 SERVER = $(wildcard src/server/*.c)
 WORKER = $(wildcard src/worker/*.c)
 OBJS = $(CORE:.c=.o) $(SERVER:.c=.o) $(WORKER:.c=.o) src/storemon.o
-DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
-	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
+DATA = sql/history/storemon--1.0.sql sql/upgrades/storemon--1.0--1.1.sql sql/upgrades/storemon--1.1--1.2.sql \
+	sql/upgrades/storemon--1.2--1.3.sql sql/history/storemon_coordinator--1.0.sql \
+	sql/upgrades/storemon_coordinator--1.0--1.1.sql
 # The loader client (libpq) has a Makefile of its own, src/client/Makefile
 # (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 # On Debian it is also linked from /usr/bin (install-loader-link below).
