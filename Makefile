@@ -18,9 +18,15 @@ CORE = src/core/schedule.c src/core/interpolation.c src/core/figures.c src/core/
 SERVER = $(wildcard src/server/*.c)
 WORKER = $(wildcard src/worker/*.c)
 OBJS = $(CORE:.c=.o) $(SERVER:.c=.o) $(WORKER:.c=.o) src/storemon.o
-DATA = sql/history/storemon--1.0.sql sql/upgrades/storemon--1.0--1.1.sql sql/upgrades/storemon--1.1--1.2.sql \
-	sql/upgrades/storemon--1.2--1.3.sql sql/history/storemon_coordinator--1.0.sql \
-	sql/upgrades/storemon_coordinator--1.0--1.1.sql
+# SQL, as pgvector packages it: sql/<extension>.sql is the whole current
+# script, copied to <extension>--<default_version>.sql for a new install;
+# every upgrade script in sql/upgrades/ and the released install scripts
+# the upgrade tests start from (sql/history/) are installed as they are.
+control_version = $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" $(1).control)
+EXTVERSION := $(call control_version,storemon)
+COORDINATOR_VERSION := $(call control_version,storemon_coordinator)
+DATA = $(wildcard sql/upgrades/*--*--*.sql) $(wildcard sql/history/*--*.sql)
+DATA_built = sql/storemon--$(EXTVERSION).sql sql/storemon_coordinator--$(COORDINATOR_VERSION).sql
 # The loader client (libpq) has a Makefile of its own, src/client/Makefile
 # (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 # On Debian it is also linked from /usr/bin (install-loader-link below).
@@ -50,6 +56,11 @@ install-loader-link:
 	    { [ ! -e /usr/bin/storemon-load ] || [ "$$(readlink /usr/bin/storemon-load)" = $(PG_WRAPPER_LINK) ]; }; then \
 		ln -sfn $(PG_WRAPPER_LINK) /usr/bin/storemon-load; \
 	fi
+
+sql/storemon--$(EXTVERSION).sql: sql/storemon.sql storemon.control
+	cp $< $@
+sql/storemon_coordinator--$(COORDINATOR_VERSION).sql: sql/storemon_coordinator.sql storemon_coordinator.control
+	cp $< $@
 
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
 $(OBJS): $(wildcard src/*.h src/*/*.h)

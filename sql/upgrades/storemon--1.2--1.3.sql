@@ -1,6 +1,7 @@
 -- storemon 1.2 -> 1.3: storemon on a shared server, by design.
--- 1.0, 1.1 and 1.2 are frozen: this file is the only way to 1.3, for new
--- installs too (CREATE EXTENSION runs 1.0, then each upgrade in turn).
+-- 1.0, 1.1 and 1.2 are frozen.  This file takes a 1.2 database to 1.3; a
+-- new install runs sql/storemon.sql, which holds every object as this
+-- leaves it (t/009_upgrade.pl compares the two).
 
 \echo Use "ALTER EXTENSION storemon UPDATE TO '1.3'" to load this file. \quit
 
@@ -367,3 +368,4 @@ DROP FUNCTION storemon_internal.stage_require_rows(text, text, text, boolean);
 DROP FUNCTION storemon_internal.stage_drop_indexes(text);
 DROP FUNCTION storemon_internal.stage_column(text, text[], text[]);
 DROP FUNCTION storemon_internal.stage_rebuild_indexes(text[]);
+
