@@ -52,13 +52,13 @@ GRANT USAGE ON SCHEMA storemon_internal TO PUBLIC;
 -- A store_id is at most 1024 bytes: longer ones would not fit the indexes.
 --------------------------------------------------------------------------
 
--- store_status's CHECKs, one C call each (src/functions.c): a bulk COPY
--- checks every poll.
+-- The CHECKs of the feed tables, one C call each (src/functions.c): a bulk
+-- COPY checks every poll, and the loader names a bad row by the same rules.
 CREATE FUNCTION storemon_internal.store_id_ok(store_id text)
 RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_store_id_ok'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION storemon_internal.store_id_ok(text) IS
-'store_status''s CHECK: a store_id of 1 to 1024 bytes (longer ones would not fit the indexes).';
+'The store_id CHECK of store_status, menu_hours and timezones: a store_id of 1 to 1024 bytes (longer ones would not fit the indexes).';
 
 CREATE FUNCTION storemon_internal.status_ok(status text)
 RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_status_ok'
@@ -86,7 +86,7 @@ COMMENT ON INDEX storemon.store_status_time_idx IS 'The default as_of: the lates
 
 CREATE TABLE storemon.menu_hours (
     store_id         text COLLATE "C" NOT NULL
-                     CONSTRAINT menu_hours_store_id_check CHECK (store_id <> '' AND octet_length(store_id) <= 1024),
+                     CONSTRAINT menu_hours_store_id_check CHECK (storemon_internal.store_id_ok(store_id)),
     day_of_week      smallint NOT NULL CHECK (day_of_week BETWEEN 0 AND 6),
     start_time_local time NOT NULL,
     end_time_local   time NOT NULL
@@ -98,7 +98,7 @@ COMMENT ON INDEX storemon.menu_hours_store_idx IS 'Business hours of each store,
 
 CREATE TABLE storemon.timezones (
     store_id     text COLLATE "C" NOT NULL
-                 CONSTRAINT timezones_store_id_check CHECK (store_id <> '' AND octet_length(store_id) <= 1024),
+                 CONSTRAINT timezones_store_id_check CHECK (storemon_internal.store_id_ok(store_id)),
     timezone_str text CONSTRAINT timezones_timezone_str_check CHECK (octet_length(timezone_str) <= 1024),
     CONSTRAINT timezones_pkey PRIMARY KEY (store_id) INCLUDE (timezone_str)
 );
@@ -308,13 +308,14 @@ END
 $$;
 COMMENT ON FUNCTION storemon_internal.stage_bad_value() IS 'Loader: the guard an INSERT puts on a value the feed format refuses.';
 
--- The checks every store_id gets, as a CASE branch on column %1$I.
+-- The store_id CHECK (store_id_ok) of a trimmed value, as a CASE branch on
+-- column %1$I that says which way it fails.
 CREATE FUNCTION storemon_internal.store_id_problem()
 RETURNS text
 LANGUAGE sql IMMUTABLE
 AS $$
     SELECT $f$WHEN %1$I IS NULL OR btrim(%1$I) = '' THEN 'store_id is empty'
-               WHEN octet_length(btrim(%1$I)) > 1024
+               WHEN NOT storemon_internal.store_id_ok(btrim(%1$I))
                    THEN format('store_id %%s is longer than 1024 bytes', storemon_internal.shown(%1$I))$f$
 $$;
 COMMENT ON FUNCTION storemon_internal.store_id_problem() IS 'Loader: the checks every store_id gets, as a CASE branch.';
@@ -471,7 +472,7 @@ BEGIN
         -- Each feed's first problem by line, its INSERT and the casts it makes.
         problem := CASE kind
             WHEN 'status' THEN format($f$CASE %4$s
-                WHEN %2$I IS NULL THEN 'status is empty' WHEN lower(btrim(%2$I)) NOT IN ('active', 'inactive') THEN format('status %%s is neither active nor inactive', storemon_internal.shown(%2$I))
+                WHEN %2$I IS NULL THEN 'status is empty' WHEN NOT storemon_internal.status_ok(lower(btrim(%2$I))) THEN format('status %%s is neither active nor inactive', storemon_internal.shown(%2$I))
                 WHEN %3$I IS NULL THEN 'timestamp_utc is empty' WHEN NOT storemon_internal.is_feed_timestamp(%3$I) THEN format('timestamp_utc %%s is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', storemon_internal.shown(%3$I))
                 END$f$, col[1], col[2], col[3], format(storemon_internal.store_id_problem(), col[1]))
             WHEN 'hours' THEN format($f$CASE %6$s

@@ -89,6 +89,27 @@ for my $bad (["'', 'active'", 'store_status_store_id_check'], ["repeat('x', 1025
 is($node->psql($db, "INSERT INTO storemon.store_status (store_id, status, timestamp_utc) VALUES (repeat('x', 1024), 'inactive', now())"),
 	0, 'a store_id of 1024 bytes and inactive pass');
 
+# 1.3: one implementation of the store_id rule.  Every table's store_id
+# CHECK is store_id_ok, under the name 1.0 gave it, so errors read as before.
+my $id_checks = q{SET search_path = pg_catalog;
+	SELECT string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
+	FROM pg_constraint WHERE connamespace = 'storemon'::regnamespace AND conname LIKE '%store_id%'};
+my $want_checks = join("\n", map { "storemon.$_ ${_}_store_id_check CHECK (storemon_internal.store_id_ok(store_id))" }
+	qw(menu_hours store_status timezones));
+is($node->safe_psql($_, $id_checks), $want_checks, "$_: every store_id CHECK is storemon_internal.store_id_ok")
+  for $db, 'fresh';
+for my $insert (["storemon.menu_hours VALUES (%s, 0, '09:00', '17:00')", 'menu_hours_store_id_check'],
+	["storemon.timezones VALUES (%s, 'UTC')", 'timezones_store_id_check'])
+{
+	for my $id ("''", "repeat('x', 1025)")
+	{
+		my ($ret, $out, $err) = $node->psql($db, 'INSERT INTO ' . sprintf($insert->[0], $id));
+		like($err, qr/violates check constraint "$insert->[1]"/, "$insert->[1] refuses $id");
+	}
+	is($node->psql($db, 'BEGIN; INSERT INTO ' . sprintf($insert->[0], "repeat('y', 1024)") . '; ROLLBACK'), 0,
+		"$insert->[1] takes 1024 bytes");
+}
+
 # From 1.1: a database made at 1.1 with feeds and a Complete report.
 $node->safe_psql('postgres', 'CREATE DATABASE from11');
 $node->safe_psql('from11', q{CREATE EXTENSION storemon VERSION '1.1'});

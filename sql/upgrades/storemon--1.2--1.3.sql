@@ -269,7 +269,7 @@ BEGIN
         -- Each feed's first problem by line, its INSERT and the casts it makes.
         problem := CASE kind
             WHEN 'status' THEN format($f$CASE %4$s
-                WHEN %2$I IS NULL THEN 'status is empty' WHEN lower(btrim(%2$I)) NOT IN ('active', 'inactive') THEN format('status %%s is neither active nor inactive', storemon_internal.shown(%2$I))
+                WHEN %2$I IS NULL THEN 'status is empty' WHEN NOT storemon_internal.status_ok(lower(btrim(%2$I))) THEN format('status %%s is neither active nor inactive', storemon_internal.shown(%2$I))
                 WHEN %3$I IS NULL THEN 'timestamp_utc is empty' WHEN NOT storemon_internal.is_feed_timestamp(%3$I) THEN format('timestamp_utc %%s is not a timestamp like 2023-01-22 12:09:39.388884 UTC (at most 6 fractional digits)', storemon_internal.shown(%3$I))
                 END$f$, col[1], col[2], col[3], format(storemon_internal.store_id_problem(), col[1]))
             WHEN 'hours' THEN format($f$CASE %6$s
@@ -369,3 +369,28 @@ DROP FUNCTION storemon_internal.stage_drop_indexes(text);
 DROP FUNCTION storemon_internal.stage_column(text, text[], text[]);
 DROP FUNCTION storemon_internal.stage_rebuild_indexes(text[]);
 
+--------------------------------------------------------------------------
+-- One implementation of each rule (sql/storemon.sql, the current script,
+-- says the same).  1.2 made store_status's CHECKs C calls; menu_hours and
+-- timezones kept 1.0's expression for the same store_id rule.  Now every
+-- store_id CHECK is store_id_ok, with the same constraint names, so errors
+-- read as before; the loader words a bad store_id by calling it too.
+--------------------------------------------------------------------------
+
+ALTER TABLE storemon.menu_hours
+    DROP CONSTRAINT menu_hours_store_id_check,
+    ADD CONSTRAINT menu_hours_store_id_check CHECK (storemon_internal.store_id_ok(store_id));
+ALTER TABLE storemon.timezones
+    DROP CONSTRAINT timezones_store_id_check,
+    ADD CONSTRAINT timezones_store_id_check CHECK (storemon_internal.store_id_ok(store_id));
+COMMENT ON FUNCTION storemon_internal.store_id_ok(text) IS
+'The store_id CHECK of store_status, menu_hours and timezones: a store_id of 1 to 1024 bytes (longer ones would not fit the indexes).';
+
+CREATE OR REPLACE FUNCTION storemon_internal.store_id_problem()
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT $f$WHEN %1$I IS NULL OR btrim(%1$I) = '' THEN 'store_id is empty'
+               WHEN NOT storemon_internal.store_id_ok(btrim(%1$I))
+                   THEN format('store_id %%s is longer than 1024 bytes', storemon_internal.shown(%1$I))$f$
+$$;
