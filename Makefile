@@ -22,7 +22,8 @@ OBJS = $(CORE:.c=.o) $(SERVER:.c=.o) $(WORKER:.c=.o) src/storemon.o
 # script, copied to <extension>--<default_version>.sql for a new install;
 # every upgrade script in sql/upgrades/ and the released install scripts
 # the upgrade tests start from (sql/history/) are installed as they are.
-control_version = $(shell sed -n "s/^default_version = '\([^']*\)'.*/\1/p" $(1).control)
+control_version = $(or $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(1).control),\
+	$(error $(1).control: no default_version = '...' line))
 EXTVERSION := $(call control_version,storemon)
 COORDINATOR_VERSION := $(call control_version,storemon_coordinator)
 DATA = $(wildcard sql/upgrades/*--*--*.sql) $(wildcard sql/history/*--*.sql)
