@@ -2,7 +2,7 @@
  * staged.c — the staged way (staged.h): each record into a temporary table
  * of text by COPY, prefixed with the physical line it starts on, then
  * storemon.storemon_load_staged(), which validates and loads in the same
- * transaction (sql/storemon--1.0.sql) and names the first bad row with its
+ * transaction (sql/storemon.sql) and names the first bad row with its
  * file, line and value.  The file names and header fields reach it only as
  * bound parameters.
  */

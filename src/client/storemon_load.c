@@ -11,7 +11,7 @@
  * temporary staging table, each record prefixed with the physical line it
  * starts on; the file names and header fields reach
  * storemon.storemon_load_staged() as bound parameters.  That function
- * validates and loads in the same transaction (sql/storemon--1.0.sql);
+ * validates and loads in the same transaction (sql/storemon.sql);
  * the first bad row stops everything with the file, line and value.
  *
  * The CSV is split here only to find where records end (a quoted field may

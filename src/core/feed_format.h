@@ -6,7 +6,7 @@
  * timestamptz input takes far more ("now", "epoch", zone names, seven
  * fractional digits rounded away), so the loader checks the shape first.
  * This is the same language as the loader's regular expression
- * (sql/storemon--1.0.sql, ts_re), case-insensitive:
+ * (sql/storemon.sql, ts_re), case-insensitive:
  *
  *   \s* d{4}-d{2}-d{2} ([ T] d{1,2}:d{2} (:d{2} (.d{1,6})?)?)? \s*
  *   (UTC | GMT | Z | [+-] d{1,2} (:? d{2})?)? \s*

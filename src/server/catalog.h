@@ -25,7 +25,7 @@ typedef struct SmCatalog
 /* Fill *cat; raises an error naming what is missing. */
 extern void sm_catalog_lookup(SmCatalog *cat);
 
-/* The schema holding storemon's tables and API (storemon--1.0.sql). */
+/* The schema holding storemon's tables and API (sql/storemon.sql). */
 #define SM_SCHEMA "storemon"
 
 /* Its oid; raises an error if the extension or its schema is missing. */

@@ -34,7 +34,9 @@ sm_scan_open(IndexedScan *s, Oid heap, Oid index, int ncolumns, int nkeys, Snaps
 		    (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		     errmsg("storemon: index \"%s\" has %d columns, expected %d",
 		            RelationGetRelationName(s->index), RelationGetDescr(s->index)->natts, ncolumns),
-		     errhint("Recreate it as storemon--1.0.sql defines it, or reinstall the extension.")));
+		     errhint(
+		         "Recreate it as storemon's install script defines it "
+		         "(storemon--<version>.sql in SHAREDIR/extension), or reinstall the extension.")));
 	s->scan = index_beginscan(s->heap, s->index, snapshot, NULL, nkeys, 0);
 	s->scan->xs_want_itup = true; /* read by next_entry, index-only */
 	s->slot = table_slot_create(s->heap, NULL);

@@ -110,7 +110,7 @@ typedef struct WindowStop
 	TimestampTz stop_at;
 } WindowStop;
 
-/* Index columns, fixed by storemon--1.0.sql. */
+/* Index columns, fixed by sql/storemon.sql. */
 #define POLL_STORE  0
 #define POLL_TIME   1
 #define POLL_STATUS 2
