@@ -1,6 +1,6 @@
-# The functional suite on its own cluster: pg_regress (sql/ against
-# expected/), pgTAP (test/*.sql through pg_prove, including pg_cron) and
-# the parallel plan, with storemon and pg_cron preloaded.
+# pgTAP (test/*.sql through pg_prove, including pg_cron) and the parallel
+# plan on their own cluster, with storemon and pg_cron preloaded.  pg_regress
+# (sql/ against expected/) is make installcheck.
 use strict;
 use warnings;
 use lib 't';
@@ -18,21 +18,14 @@ $ENV{PGPORT} = $node->port;
 $ENV{PGUSER} = $ENV{USER} // 'postgres';
 $ENV{PGOPTIONS} = '-c client_min_messages=warning';
 
-# pg_regress: the worked example, the settled edges, the loader.
-my ($out, $err);
-my $ok = IPC::Run::run([$ENV{PG_REGRESS}, '--inputdir=.', '--bindir=', '--host=' . $node->host,
-		'--port=' . $node->port, '--dbname=contrib_regression', 'spec_example', 'edges', 'loader'],
-	'>', \$out, '2>', \$err);
-note $out;
-ok($ok, 'pg_regress: sql/ matches expected/') or diag($err . `cat regression.diffs 2>/dev/null`);
-
 # pgTAP, as its own TAP stream: its counts are reported here.
 load_sample($node, 'storemon_test');
 $node->safe_psql('storemon_test', 'CREATE EXTENSION pg_cron');
 command_ok(['psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'storemon_test', '-f', 'test/setup.sql'],
 	'pgTAP helpers installed');
 # Each pgTAP result becomes a test of this file, so the counts add up.
-$ok = IPC::Run::run(['pg_prove', '-v', '-d', 'storemon_test', glob('test/[0-9]*.sql')],
+my ($out, $err);
+my $ok = IPC::Run::run(['pg_prove', '-v', '-d', 'storemon_test', glob('test/[0-9]*.sql')],
 	'>', \$out, '2>', \$err);
 my $file = '';
 for my $line (split /\n/, $out)
