@@ -3,9 +3,10 @@
 #   make            build the extension (needs postgresql-server-dev-15, or -17, -18)
 #   make install    install it into the server's directories
 #   make demo       throwaway cluster, sample data, a report by the worker, CSV
-#   make test       C unit tests (plain, sanitized), libFuzzer, pg_regress, then the TAP
-#                   tests t/*.pl (pgTAP, faults, hostile roles, ...), on throwaway servers
+#   make test       C unit tests (plain, sanitized), libFuzzer, pg_regress, pgTAP, then
+#                   the TAP tests t/*.pl (faults, hostile roles, ...), on throwaway servers
 #   make installcheck       pg_regress: sql/ against expected/, on a temporary instance
+#   make pgtap              pgTAP: test/pgtap/ through pg_prove, on a throwaway cluster
 #   make prove_installcheck TAP tests t/*.pl (PostgreSQL::Test::Cluster)
 #                   (after make install; initdb refuses root: as root, scripts/as-postgres make ...)
 #   make test-versions  the same on PostgreSQL 17, 18 and Debian 12's own 15, in Debian chroots (root)
@@ -62,7 +63,7 @@ install-loader-link:
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
 $(OBJS): $(wildcard src/*.h)
 
-.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck regress-tmp-check
+.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck regress-tmp-check pgtap
 
 # sql/loader.sql runs the installed loader on test/loader/'s files, from
 # wherever pg_regress runs.
@@ -76,6 +77,10 @@ regress-tmp-check:
 # run them (PostgreSQL::Test::Cluster).  Needs storemon installed first.
 prove_installcheck:
 	$(prove_installcheck)
+
+# pgTAP files (test/pgtap/) through pg_prove on one throwaway cluster.
+pgtap:
+	scripts/pgtap
 
 all: storemon-load
 install: install-client

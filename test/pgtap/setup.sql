@@ -1,4 +1,4 @@
--- Run once by scripts/test before pg_prove: extensions and helpers for the
+-- Run once by scripts/pgtap before pg_prove: extensions and helpers for the
 -- pgTAP files.  Not a test itself.
 \set ON_ERROR_STOP 1
 CREATE EXTENSION IF NOT EXISTS pgtap;
