@@ -10,24 +10,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
 
-my $node = storemon_node('hostile', 'storemon.worker_idle_timeout' => '1s',
-	restart_after_crash => 'on');
 my $db = 'shared';
-
-$node->safe_psql('postgres', q{
-	CREATE ROLE owner LOGIN;
-	CREATE ROLE stranger LOGIN;
-	CREATE ROLE reporter LOGIN;
-	CREATE DATABASE shared OWNER owner;
-});
-load_sample($node, $db);
+my $node = database_node('hostile', $db, roles => [qw(owner stranger reporter)], owner => 'owner',
+	conf => {'storemon.worker_idle_timeout' => '1s', restart_after_crash => 'on'});
 # A report role with the README's grants, to trigger reports as a non-superuser.
-$node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO reporter;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO reporter;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter;
-});
+grant_reporting($node, $db, 'reporter');
 
 sub as_role
 {

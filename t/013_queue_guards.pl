@@ -11,24 +11,12 @@ use Test::More;
 use Time::HiRes qw(time);
 use StoremonNode;
 
-my $node = storemon_node('queue', 'storemon.worker_idle_timeout' => '1s',
-	'max_prepared_transactions' => 4, 'storemon.max_queued_reports_per_role' => 3,
-	'log_min_messages' => 'debug1');
 my $db = 'shared';
-$node->safe_psql('postgres', q{
-	CREATE ROLE owner LOGIN;
-	CREATE ROLE reporter LOGIN;
-	CREATE ROLE reporter2 LOGIN;
-	CREATE ROLE forger LOGIN;
-	CREATE ROLE stranger LOGIN;
-	CREATE DATABASE shared OWNER owner;
-});
-load_sample($node, $db);
+my $node = database_node('queue', $db, roles => [qw(owner reporter reporter2 forger stranger)], owner => 'owner',
+	conf => {'storemon.worker_idle_timeout' => '1s', 'max_prepared_transactions' => 4,
+		'storemon.max_queued_reports_per_role' => 3, 'log_min_messages' => 'debug1'});
+grant_reporting($node, $db, 'reporter', 'reporter2');
 $node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO reporter, reporter2;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO reporter, reporter2;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter, reporter2;
 	-- More than the README grants: every privilege on the queue's tables.
 	GRANT ALL ON storemon.reports, storemon.report_rows TO forger;
 	GRANT USAGE ON SEQUENCE storemon.reports_seq TO forger;

@@ -23,10 +23,6 @@ $node->safe_psql($db, q{
 	SELECT store_id, 'analyst' FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
 	WHERE abs(hashtext(store_id)) % 7 = 0;
 	GRANT SELECT ON public.store_owners TO analyst, auditor;
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO analyst, auditor;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO analyst, auditor;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO analyst, auditor;
 	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
 	ALTER TABLE storemon.menu_hours ENABLE ROW LEVEL SECURITY;
 	ALTER TABLE storemon.timezones ENABLE ROW LEVEL SECURITY;
@@ -48,6 +44,7 @@ $node->safe_psql($db, q{
 	FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
 	WHERE abs(hashtext(store_id)) % 7 = 1 LIMIT 1;
 });
+grant_reporting($node, $db, 'analyst', 'auditor');
 my $owned = $node->safe_psql($db, 'SELECT count(*) FROM public.store_owners');
 cmp_ok($owned, '>', 10, "the analyst's chain has $owned stores");
 

@@ -1,6 +1,7 @@
 # StoremonNode — a PostgreSQL::Test::Cluster node the way storemon runs:
-# storemon (and pg_cron) preloaded, fast to start, plus helpers the TAP
-# tests share.
+# storemon (and pg_cron) preloaded, fast to start, plus what the TAP tests
+# share: a database with roles and the sample feeds, the README's reporting
+# grants, waiting for a report's status.
 package StoremonNode;
 
 use strict;
@@ -11,7 +12,7 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 
 use Exporter 'import';
-our @EXPORT = qw(storemon_node load_sample wait_status worker_pid);
+our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid);
 
 # A started node; %conf: extra postgresql.conf lines, e.g.
 # (max_worker_processes => 8, preload => 'storemon').
@@ -29,6 +30,21 @@ sub storemon_node
 	return $node;
 }
 
+# A started node and database $db, as a shared server has them; %opt: roles
+# => [...] (login roles, made first), owner => the database's owner, conf =>
+# {postgresql.conf lines, as storemon_node takes them}, bare => 1 for a
+# database without the extension and feeds.
+sub database_node
+{
+	my ($name, $db, %opt) = @_;
+	my $node = storemon_node($name, %{ $opt{conf} // {} });
+	my $roles = join('', map { "CREATE ROLE $_ LOGIN;" } @{ $opt{roles} // [] });
+	$node->safe_psql('postgres', $roles) if $roles ne '';
+	$node->safe_psql('postgres', "CREATE DATABASE $db" . ($opt{owner} ? " OWNER $opt{owner}" : ''));
+	load_sample($node, $db) unless $opt{bare};
+	return $node;
+}
+
 # A database (created unless there) with storemon and the sample feeds of data/ loaded.
 sub load_sample
 {
@@ -42,6 +58,20 @@ sub load_sample
 			'data/menu_hours.csv', '--zones', 'data/timezones.csv', '--', '-h', $node->host,
 			'-p', $node->port, '-d', $db], '>', \$out, '2>', \$err)
 	  or die "load failed: $err";
+	return;
+}
+
+# README "Privileges": roles that trigger reports and read them.
+sub grant_reporting
+{
+	my ($node, $db, @roles) = @_;
+	my $to = join(', ', @roles);
+	$node->safe_psql($db, qq{
+		GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO $to;
+		GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO $to;
+		GRANT USAGE ON SEQUENCE storemon.reports_seq TO $to;
+		GRANT SELECT ON storemon.reports, storemon.report_rows TO $to;
+	});
 	return;
 }
 

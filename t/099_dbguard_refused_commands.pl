@@ -13,11 +13,10 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
 # owner: a login role without CREATEDB
-my $node = attack_node('attack_dbguard', $db, roles => ['owner'], owner => 'owner');
+my $node = database_node('attack_dbguard', $db, roles => ['owner'], owner => 'owner');
 
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');

@@ -11,10 +11,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_cap', $db, roles => ['reporter'],
+my $node = database_node('attack_cap', $db, roles => ['reporter'],
 	conf => {'storemon.max_queued_reports_per_role' => 3});
 grant_reporting($node, $db, 'reporter');
 

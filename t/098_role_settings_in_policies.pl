@@ -13,10 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_role_settings', $db, roles => ['tenant']);
+my $node = database_node('attack_role_settings', $db, roles => ['tenant']);
 grant_reporting($node, $db, 'tenant');
 my $as_of = '2023-01-25 18:00:00+00';
 $node->safe_psql($db, q{

@@ -12,10 +12,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_trigger', $db, roles => ['granted']);
+my $node = database_node('attack_trigger', $db, roles => ['granted']);
 $node->safe_psql($db, q{
 	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO granted;
 	GRANT ALL ON storemon.reports, storemon.report_rows TO granted;

@@ -13,10 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_restore', $db, roles => ['reporter']);
+my $node = database_node('attack_restore', $db, roles => ['reporter']);
 grant_reporting($node, $db, 'reporter');
 $node->safe_psql($db, q{
 	-- more stores, so that restoring the polls takes a moment (the sample's, renamed)

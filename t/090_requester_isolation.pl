@@ -12,10 +12,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_settings', $db, roles => [qw(owner reporter reporter2)], owner => 'owner',
+my $node = database_node('attack_settings', $db, roles => [qw(owner reporter reporter2)], owner => 'owner',
 	conf => {'storemon.worker_idle_timeout' => '30s'});
 grant_reporting($node, $db, 'reporter', 'reporter2');
 

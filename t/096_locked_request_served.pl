@@ -12,10 +12,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_skipped', $db, roles => ['purger'], conf => {'storemon.worker_idle_timeout' => '1s'});
+my $node = database_node('attack_skipped', $db, roles => ['purger'], conf => {'storemon.worker_idle_timeout' => '1s'});
 $node->safe_psql($db, q{GRANT SELECT, DELETE ON storemon.reports, storemon.report_rows TO purger});
 
 my $locker = $node->background_psql($db);

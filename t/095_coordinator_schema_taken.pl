@@ -16,10 +16,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'coord';
-my $node = attack_node('attack_coordinator_schema', $db, roles => ['owner'], owner => 'owner', bare => 1);
+my $node = database_node('attack_coordinator_schema', $db, roles => ['owner'], owner => 'owner', bare => 1);
 $node->safe_psql($db, q{SET ROLE owner; CREATE SCHEMA storemon_coordinator});
 
 my ($rc, $out, $err) = $node->psql($db, 'CREATE EXTENSION storemon_coordinator CASCADE');
