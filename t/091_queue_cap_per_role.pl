@@ -21,7 +21,7 @@ grant_reporting($node, $db, 'reporter');
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 my $blocked = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $blocked, 30, 'Running'), 'Running', 'the worker waits on a report');
+is(wait_status($node, $db, $blocked, 'Running'), 'Running', 'the worker waits on a report');
 
 sub queued
 {

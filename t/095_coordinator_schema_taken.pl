@@ -49,7 +49,7 @@ SKIP:
 	});
 	diag($err) if $rc != 0;
 	my $id = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-	wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+	wait_status($node, $db, $id, 'Complete', 'Failed');
 	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'owner'}), 'f',
 		'the database owner is not superuser after a superuser\'s report on the coordinator');
 }

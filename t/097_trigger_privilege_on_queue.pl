@@ -37,7 +37,7 @@ for my $table ('report_rows', 'reports')
 		CREATE TRIGGER zz_trap AFTER $event ON storemon.$table
 			FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.trap()});
 	my $id = $node->safe_psql($db, 'SET ROLE granted; SELECT storemon.storemon_trigger_report()');
-	wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+	wait_status($node, $db, $id, 'Complete', 'Failed');
 	$s->quit;
 	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'granted'}), 'f',
 		"a role granted ALL on storemon.$table is not superuser after the worker wrote it");

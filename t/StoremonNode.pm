@@ -9,7 +9,6 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep time);
 
 use Exporter 'import';
 our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid);
@@ -75,20 +74,15 @@ sub grant_reporting
 	return;
 }
 
-# Poll the report's status until it is one of @wanted (or $timeout s pass).
+# The report's status once it is one of @wanted (PostgreSQL::Test::Cluster's
+# poll_query_until), or whatever it is when that gives up: after
+# PG_TEST_TIMEOUT_DEFAULT seconds, as every wait of PostgreSQL's own tests.
 sub wait_status
 {
-	my ($node, $db, $id, $timeout, @wanted) = @_;
-	my $deadline = time + $timeout;
-	my $status = '';
-	while (time < $deadline)
-	{
-		$status = $node->safe_psql($db,
-			"SELECT status FROM storemon.reports WHERE id = '$id'");
-		return $status if grep { $_ eq $status } @wanted;
-		usleep(50_000);
-	}
-	return $status;
+	my ($node, $db, $id, @wanted) = @_;
+	my $in = join(', ', map { "'$_'" } @wanted);
+	$node->poll_query_until($db, "SELECT status IN ($in) FROM storemon.reports WHERE id = '$id'");
+	return $node->safe_psql($db, "SELECT status FROM storemon.reports WHERE id = '$id'");
 }
 
 # The pid of the storemon worker of $db computing a report ('' if none).
