@@ -17,14 +17,21 @@
 # storemon_coordinator: reports gathered from shard databases through PL/Proxy (SQL only).
 EXTENSION = storemon storemon_coordinator
 MODULE_big = storemon
-OBJS = \
-	src/schedule.o src/interpolation.o src/report.o src/feed_format.o \
-	src/catalog.o src/zone.o src/compute.o src/row_security.o src/page_visibility.o src/sql_call.o src/functions.o \
-	src/window_functions.o src/store_svg.o \
-	src/parallel.o src/queue.o src/queue_triggers.o src/requester.o src/registry.o \
-	src/fixed_settings.o src/launcher.o src/worker.o src/dbguard.o src/storemon.o
-DATA = sql/storemon--1.0.sql sql/storemon--1.0--1.1.sql sql/storemon--1.1--1.2.sql sql/storemon--1.2--1.3.sql \
-	sql/storemon_coordinator--1.0.sql sql/storemon_coordinator--1.0--1.1.sql
+# One folder a layer (src/README.md): each may use the ones before it.
+CORE = src/core/schedule.c src/core/interpolation.c src/core/figures.c src/core/feed_format.c
+SERVER = $(wildcard src/server/*.c)
+WORKER = $(wildcard src/worker/*.c)
+OBJS = $(CORE:.c=.o) $(SERVER:.c=.o) $(WORKER:.c=.o) src/storemon.o
+# SQL, as pgvector packages it: sql/<extension>.sql is the whole current
+# script, copied to <extension>--<default_version>.sql for a new install;
+# every upgrade script in sql/upgrades/ and the released install scripts
+# the upgrade tests start from (sql/history/) are installed as they are.
+control_version = $(or $(shell sed -n "s/^default_version *= *'\([^']*\)'.*/\1/p" $(1).control),\
+	$(error $(1).control: no default_version = '...' line))
+EXTVERSION := $(call control_version,storemon)
+COORDINATOR_VERSION := $(call control_version,storemon_coordinator)
+DATA = $(wildcard sql/upgrades/*--*--*.sql) $(wildcard sql/history/*--*.sql)
+DATA_built = sql/storemon--$(EXTVERSION).sql sql/storemon_coordinator--$(COORDINATOR_VERSION).sql
 # The loader client (libpq) has a Makefile of its own, src/client/Makefile
 # (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 # On Debian it is also linked from /usr/bin (install-loader-link below).
@@ -40,12 +47,11 @@ REGRESS = spec_example edges loader
 REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=tmp_check/regress
 REGRESS_PREP = regress-tmp-check
 
-# Debian's 15 first (Debian 12), else the one server-dev package there is (13: 17).
-PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config /usr/lib/postgresql/*/bin/pg_config) pg_config)
-PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
-ifneq ($(PGXS),)
+# Debian's pg_config is the newest postgresql-server-dev installed.  Before
+# one is (a fresh machine: make deps installs it), there is no PGXS to include.
+PG_CONFIG ?= pg_config
+PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
 include $(PGXS)
-endif
 
 # Debian puts no server bindir on PATH: its psql, pg_dump ... are links in
 # /usr/bin to postgresql-common's pg_wrapper, which runs the program of that
@@ -60,8 +66,13 @@ install-loader-link:
 		ln -sfn $(PG_WRAPPER_LINK) /usr/bin/storemon-load; \
 	fi
 
+sql/storemon--$(EXTVERSION).sql: sql/storemon.sql storemon.control
+	cp $< $@
+sql/storemon_coordinator--$(COORDINATOR_VERSION).sql: sql/storemon_coordinator.sql storemon_coordinator.control
+	cp $< $@
+
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
-$(OBJS): $(wildcard src/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 .PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck regress-tmp-check pgtap
 
@@ -112,17 +123,18 @@ test-versions: deps
 bench: deps
 	bench/run
 
-# The plain-C arithmetic on its own, with TAP output for prove.
-CORE = src/schedule.c src/interpolation.c src/report.c src/feed_format.c test/unit/sm_grow_libc.c
+# The plain-C arithmetic on its own, with TAP output for prove.  It sees
+# only src/core/: a server header included there does not compile.
+CORE_TESTED = $(CORE) test/unit/sm_grow_libc.c
 unit: test/unit/test_arith
-test/unit/test_arith: test/unit/test_arith.c $(CORE)
-	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc -o $@ $^
+test/unit/test_arith: test/unit/test_arith.c $(CORE_TESTED)
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The same under AddressSanitizer and UndefinedBehaviorSanitizer (clang).
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 unit-sanitized: test/unit/test_arith_sanitized
-test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE)
-	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+test/unit/test_arith_sanitized: test/unit/test_arith.c $(CORE_TESTED)
+	clang -std=c11 -O1 -g $(SANITIZE) -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The loader's CSV reader and field splitter alone (plain C, no libpq), plain and sanitized.
 CSV_READER = src/client/csv_reader.c src/client/csv_reader.h
@@ -135,12 +147,12 @@ test/unit/test_csv_reader_sanitized: test/unit/test_csv_reader.c $(CSV_READER)
 
 # A libFuzzer target over the core, sanitized; test/fuzz/run runs it.
 fuzz: test/fuzz/fuzz_core
-test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE)
-	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc -o $@ $^
+test/fuzz/fuzz_core: test/fuzz/fuzz_core.c $(CORE_TESTED)
+	clang -std=c11 -O1 -g -fsanitize=fuzzer $(SANITIZE) -Wall -Wextra -Werror -Isrc/core -o $@ $^
 
 # The server this tree builds for (scripts/test prints it).
 pg-version:
 	@$(PG_CONFIG) --version
 
 format:
-	clang-format -i src/*.c src/*.h src/client/*.c src/client/*.h test/unit/*.c test/fuzz/*.c
+	clang-format -i src/*.[ch] src/*/*.[ch] test/unit/*.c test/fuzz/*.c

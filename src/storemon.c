@@ -12,10 +12,10 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "dbguard.h"
-#include "parallel.h"
-#include "registry.h"
-#include "worker.h"
+#include "server/parallel_report.h"
+#include "worker/dbguard.h"
+#include "worker/shared_memory.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 

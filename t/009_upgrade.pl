@@ -1,8 +1,9 @@
-# ALTER EXTENSION storemon UPDATE from 1.0 (and from 1.1) to the current
-# version on a database that holds feeds, a Complete report and a pg_cron
-# job: everything survives, the old report reads the same, the job's command
-# still queues reports, the new functions work, and the result is the same
-# extension as a new install.
+# ALTER EXTENSION storemon UPDATE from 1.0 (and from 1.1 and 1.2) to the
+# current version on a database that holds feeds, a Complete report and a
+# pg_cron job: everything survives, the old report reads the same, the job's
+# command still queues reports, the new functions work, and the result is
+# the same extension as a new install, which runs sql/storemon.sql and not
+# the chain of upgrades (ExtensionCatalog.pm compares them object by object).
 use strict;
 use warnings;
 use lib 't';
@@ -10,6 +11,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use ExtensionCatalog;
 
 # The version a new install gets: storemon.control's default_version.
 my ($current) = slurp_file('storemon.control') =~ /^default_version = '([^']+)'/m;
@@ -68,26 +70,14 @@ is($node->safe_psql($db, "SELECT count(*) FROM storemon_compute(store_ids => ARR
 	'storemon_compute(store_ids => ...)');
 like($node->safe_psql($db, "SELECT storemon_store_svg('$store')"), qr/^<svg /, 'storemon_store_svg');
 
-# Upgraded and new installs are the same extension.
+# Upgraded and new installs are the same extension.  A new install runs
+# the current script as the Makefile installs it, sql/storemon.sql.
+my $script = $node->config_data('--sharedir') . "/extension/storemon--$current.sql";
+ok(-f $script && slurp_file($script) eq slurp_file('sql/storemon.sql'),
+	"a new install runs sql/storemon.sql (installed as storemon--$current.sql)");
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
 $node->safe_psql('fresh', 'CREATE EXTENSION storemon');
-my $members = q{SET search_path = pg_catalog;
-	SELECT string_agg(m, E'\n' ORDER BY m) FROM (
-	  SELECT pg_describe_object(classid, objid, 0) || ' : '
-	         || coalesce(obj_description(objid, classid::regclass::name), '-') AS m
-	  FROM pg_depend WHERE refobjid = (SELECT oid FROM pg_extension WHERE extname = 'storemon') AND deptype = 'e') x};
-is($node->safe_psql($db, $members), $node->safe_psql('fresh', $members),
-	"the upgraded extension has the members and comments of a new $current install");
-my $functions = q{SET search_path = pg_catalog;
-	SELECT string_agg(f, E'\n' ORDER BY f) FROM (
-	  SELECT p.oid::regprocedure::text || ' ' || pg_get_function_result(p.oid) || ' '
-	         || md5(p.prosrc) || ' ' || coalesce(array_to_string(p.proconfig, ','), '') AS f
-	  FROM pg_proc p WHERE p.pronamespace IN ('storemon'::regnamespace, 'storemon_internal'::regnamespace)) x};
-is($node->safe_psql($db, $functions), $node->safe_psql('fresh', $functions),
-	'and the same function signatures, results, bodies and settings');
-my $constraints = q{SELECT string_agg(c.relname || ' ' || conname || ' ' || pg_get_constraintdef(k.oid), E'\n' ORDER BY 1)
-	FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE connamespace = 'storemon'::regnamespace};
-is($node->safe_psql($db, $constraints), $node->safe_psql('fresh', $constraints), 'and the same constraints');
+same_extension($node, $db, 'fresh', 'storemon', "1.0 updated to $current, as a new install");
 
 # 1.2: store_status's CHECKs are C calls; they refuse what 1.0's refused, by the same names.
 for my $bad (["'', 'active'", 'store_status_store_id_check'], ["repeat('x', 1025), 'active'", 'store_status_store_id_check'],
@@ -98,6 +88,27 @@ for my $bad (["'', 'active'", 'store_status_store_id_check'], ["repeat('x', 1025
 }
 is($node->psql($db, "INSERT INTO storemon.store_status (store_id, status, timestamp_utc) VALUES (repeat('x', 1024), 'inactive', now())"),
 	0, 'a store_id of 1024 bytes and inactive pass');
+
+# 1.3: one implementation of the store_id rule.  Every table's store_id
+# CHECK is store_id_ok, under the name 1.0 gave it, so errors read as before.
+my $id_checks = q{SET search_path = pg_catalog;
+	SELECT string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
+	FROM pg_constraint WHERE connamespace = 'storemon'::regnamespace AND conname LIKE '%store_id%'};
+my $want_checks = join("\n", map { "storemon.$_ ${_}_store_id_check CHECK (storemon_internal.store_id_ok(store_id))" }
+	qw(menu_hours store_status timezones));
+is($node->safe_psql($_, $id_checks), $want_checks, "$_: every store_id CHECK is storemon_internal.store_id_ok")
+  for $db, 'fresh';
+for my $insert (["storemon.menu_hours VALUES (%s, 0, '09:00', '17:00')", 'menu_hours_store_id_check'],
+	["storemon.timezones VALUES (%s, 'UTC')", 'timezones_store_id_check'])
+{
+	for my $id ("''", "repeat('x', 1025)")
+	{
+		my ($ret, $out, $err) = $node->psql($db, 'INSERT INTO ' . sprintf($insert->[0], $id));
+		like($err, qr/violates check constraint "$insert->[1]"/, "$insert->[1] refuses $id");
+	}
+	is($node->psql($db, 'BEGIN; INSERT INTO ' . sprintf($insert->[0], "repeat('y', 1024)") . '; ROLLBACK'), 0,
+		"$insert->[1] takes 1024 bytes");
+}
 
 # From 1.1: a database made at 1.1 with feeds and a Complete report.
 $node->safe_psql('postgres', 'CREATE DATABASE from11');
@@ -111,7 +122,11 @@ my $csv11 = $node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id
 $node->safe_psql('from11', 'ALTER EXTENSION storemon UPDATE');
 is($node->safe_psql('from11', q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), $current, "1.1 updates to $current");
 is($node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')"), $csv11, 'its report reads the same');
-is($node->safe_psql('from11', $constraints), $node->safe_psql('fresh', $constraints), 'with the constraints of a new install');
-is($node->safe_psql('from11', $members), $node->safe_psql('fresh', $members), 'and its members');
+same_extension($node, 'from11', 'fresh', 'storemon', "1.1 updated to $current, as a new install");
+
+# From 1.2, the last released version.
+$node->safe_psql('postgres', 'CREATE DATABASE from12');
+$node->safe_psql('from12', q{CREATE EXTENSION storemon VERSION '1.2'; ALTER EXTENSION storemon UPDATE});
+same_extension($node, 'from12', 'fresh', 'storemon', "1.2 updated to $current, as a new install");
 $node->stop;
 done_testing();

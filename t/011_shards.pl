@@ -11,6 +11,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
+use ExtensionCatalog;
 
 # Shard 0 may wait for a synchronous standby (6. below): that needs WAL senders.
 my @shards = map { storemon_node("shard$_", preload => 'storemon', $_ == 0 ? (wal_level => 'replica', max_wal_senders => 2) : ()) } 0 .. 2;
@@ -263,16 +264,21 @@ my $job = $coord->safe_psql($db, q{SELECT storemon_schedule('sharded', '0 3 * * 
 my $queued = $coord->safe_psql($db, $coord->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job"));
 is(wait_status($coord, $db, $queued, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');
 
-# 9. storemon_coordinator 1.0 updated to the current version is the same extension as a new install.
-$coord->safe_psql('postgres', 'CREATE DATABASE coord10');
-$coord->safe_psql('coord10', q{CREATE EXTENSION storemon; CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHEMA plproxy;
-	CREATE EXTENSION storemon_coordinator VERSION '1.0'; ALTER EXTENSION storemon_coordinator UPDATE});
-my $definitions = q{SELECT string_agg(f, E'\n' ORDER BY f) FROM (SELECT p.oid::regprocedure::text || ' '
-	|| md5(p.prosrc) || ' ' || has_function_privilege('public', p.oid, 'EXECUTE') || ' '
-	|| coalesce(obj_description(p.oid, 'pg_proc'), '-') AS f
-	FROM pg_proc p WHERE p.pronamespace = 'storemon_coordinator'::regnamespace) x};
-is($coord->safe_psql('coord10', $definitions), $coord->safe_psql($db, $definitions),
-	'storemon_coordinator 1.0, updated, has the functions of a new install');
+# 9. storemon_coordinator 1.0 updated to the current version is the same
+# extension as a new install, which runs sql/storemon_coordinator.sql.
+my ($coordinator_version) = slurp_file('storemon_coordinator.control') =~ /^default_version = '([^']+)'/m;
+my $script = $coord->config_data('--sharedir') . "/extension/storemon_coordinator--$coordinator_version.sql";
+ok(-f $script && slurp_file($script) eq slurp_file('sql/storemon_coordinator.sql'),
+	"a new install runs sql/storemon_coordinator.sql (installed as storemon_coordinator--$coordinator_version.sql)");
+# Both in databases of their own: the one above has the grants of 4c.
+for my $new ([ 'coord10', q{VERSION '1.0'; ALTER EXTENSION storemon_coordinator UPDATE} ], [ 'coordnew', '' ])
+{
+	$coord->safe_psql('postgres', "CREATE DATABASE $new->[0]");
+	$coord->safe_psql($new->[0], q{CREATE EXTENSION storemon; CREATE SCHEMA plproxy; CREATE EXTENSION plproxy SCHEMA plproxy;
+		CREATE EXTENSION storemon_coordinator } . $new->[1]);
+}
+same_extension($coord, 'coord10', 'coordnew', 'storemon_coordinator',
+	"storemon_coordinator 1.0 updated to $coordinator_version, as a new install");
 
 $_->stop for @shards, $coord;
 done_testing();

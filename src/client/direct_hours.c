@@ -2,8 +2,7 @@
  * direct_hours.c — the hours file straight into menu_hours.
  *
  * The staged load checks every hours row with three regular expressions
- * and then INSERTs it with casts: about 0.4 s of a Loop-scale load for
- * 87,000 rows.  A file whose records are already what that INSERT would
+ * and then INSERTs it with casts.  A file whose records are already what that INSERT would
  * store (ids without surrounding spaces, a day written 0 to 6, times
  * h:mm[:ss[.ffffff]] with nothing around them) replaces menu_hours with one
  * DELETE and one COPY of the same text, which the server's own input

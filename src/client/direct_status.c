@@ -3,15 +3,14 @@
  *
  * The staged load (staged.c, storemon_load_staged) copies every
  * record into a temporary table of text and then INSERTs it with casts,
- * trims and checks: two passes over two million rows, most of the load's
- * time.  Most feeds are already exactly what that INSERT would store: ids
- * without surrounding spaces, statuses written "active" or "inactive",
- * timestamps of the feed's shape.  Such records are sent with COPY into
- * store_status itself, in binary, so the rows are the same:
+ * trims and checks: two passes over every row.  Most feeds are already exactly what that INSERT
+ * would store: ids without surrounding spaces, statuses written "active" or "inactive", timestamps
+ * of the feed's shape.  Such records are sent with COPY into store_status itself, in binary, so the
+ * rows are the same:
  *
  *  - the timestamps converted here (sm_feed_timestamp_us, the server's own
  *    value for the feed's shapes): the server parses no CSV and no
- *    timestamp, half the COPY's time;
+ *    timestamp;
  *  - with FREEZE when store_status was empty and this role may truncate
  *    it: the rows are written frozen and all-visible, so the first report
  *    reads them from the index alone and VACUUM has nothing to do;
@@ -33,7 +32,7 @@
 
 #include "direct_load.h"
 #include "direct_status.h"
-#include "feed_format.h"
+#include "core/feed_format.h"
 
 typedef struct StatusDirect
 {

@@ -1,10 +1,10 @@
 /*
  * fuzz_core.c — libFuzzer target over the plain-C core (schedule.c,
- * interpolation.c, report.c), built with AddressSanitizer and
+ * interpolation.c, figures.c), built with AddressSanitizer and
  * UndefinedBehaviorSanitizer (make fuzz).
  *
  * The input bytes become one store: an as_of anywhere in the range the
- * server accepts (compute.c's sm_check_as_of), up to 12 menu_hours rows,
+ * server accepts (store_walk.c's sm_check_as_of), up to 12 menu_hours rows,
  * a week window split into up to 4 stretches of UTC offsets from -15 h to
  * +15 h, and up to 24 polls anywhere from long before to after the window.
  * Properties checked, each an abort on failure:
@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "figures.h"
 
 #define AS_OF_MIN (INT64_C(-211813488000000000) + 2 * SM_USECS_PER_WEEK)
 #define AS_OF_MAX (INT64_C(9223371331200000000) - 2 * SM_USECS_PER_WEEK)

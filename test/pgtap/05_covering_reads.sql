@@ -1,6 +1,6 @@
 -- storemon reads polls, hours and zones from covering indexes and visits
 -- the heap only for pages the visibility map does not mark all-visible
--- (src/compute.c).  Both paths must give the same report, equal to the
+-- (src/store_walk.c).  Both paths must give the same report, equal to the
 -- plain-SQL peer of the benchmark (bench/peer.sql), and the merge over
 -- hours and zones must skip rows of stores that have no polls.
 \set ON_ERROR_STOP 1

@@ -1,6 +1,6 @@
 -- Store ranges of storemon_compute (from_store <= store_id < to_store) and
 -- the parallel report built on them (storemon.parallel_workers,
--- src/parallel.c): both must give exactly the serial report.
+-- src/parallel_report.c): both must give exactly the serial report.
 \set ON_ERROR_STOP 1
 \set QUIET 1
 SET client_min_messages = warning;

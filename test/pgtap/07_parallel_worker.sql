@@ -1,5 +1,5 @@
 -- The report worker with storemon.parallel_workers set in the server's
--- configuration: its report is computed in parallel ranges (src/parallel.c)
+-- configuration: its report is computed in parallel ranges (src/parallel_report.c)
 -- and must equal the serial storemon_compute.
 \set ON_ERROR_STOP 1
 \set QUIET 1

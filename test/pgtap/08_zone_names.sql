@@ -1,5 +1,5 @@
 -- A store's zone name counts when pg_timezone_names lists it, in any letter
--- case; anything else means America/Chicago (README).  src/zone.c resolves
+-- case; anything else means America/Chicago (README).  src/zones.c resolves
 -- most names by loading just that zone and consults the full list only for
 -- names it cannot tell that way; this checks the two agree.  Each name gets
 -- a store "a…" with that name and a twin "b…" with the listed spelling (or

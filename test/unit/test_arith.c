@@ -1,6 +1,6 @@
 /*
  * test_arith.c — unit tests of the plain-C arithmetic (schedule.c,
- * interpolation.c, report.c) and of the feed timestamps' values
+ * interpolation.c, figures.c) and of the feed timestamps' values
  * (feed_format.c), outside the server.  Prints TAP for prove.
  */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "feed_format.h"
-#include "report.h"
+#include "figures.h"
 
 static int tests = 0;
 static int failures = 0;
@@ -200,7 +200,7 @@ test_rounding(void)
 /*
  * The issue's crash: a report near the end of the timestamp range, in a
  * zone that changes offset inside the week.  The server refuses as_of past
- * END_TIMESTAMP - 2 weeks (compute.c); at that very as_of, with a split
+ * END_TIMESTAMP - 2 weeks (store_walk.c); at that very as_of, with a split
  * into two offsets and overnight hours, the business intervals fit the
  * capacity computed for them and the figures are the business time.
  */

@@ -1,0 +1,147 @@
+/*
+ * parallel_report.c — one report computed by several processes at once (see
+ * parallel_report.h).
+ *
+ * The work is split by store_id, which is how the computation reads: each
+ * range is an independent walk of the same index.  The ranges come from
+ * the histogram ANALYZE keeps for store_status.store_id, so they hold about
+ * equal numbers of polls.  The query is
+ *
+ *   SELECT * FROM (SELECT * FROM storemon_compute($1, $2, NULL, 'b1')
+ *       UNION ALL SELECT * FROM storemon_compute($1, $2, 'b1', 'b2') ...
+ *   ) ranges ORDER BY store_id COLLATE pg_catalog."C"
+ *
+ * run through SPI with parallel query allowed and its rows sent straight
+ * into the caller's tuplestore.  Nothing is shared by hand: the snapshot,
+ * the transaction and error reporting are PostgreSQL's.
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/pg_statistic.h"
+#include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "server/catalog.h"
+#include "server/parallel_report.h"
+#include "server/row_security.h"
+
+int sm_parallel_workers = 0;
+
+/*
+ * Up to nparts - 1 ascending, distinct store ids splitting store_status into
+ * parts of about equal polls; the count found (0 without a histogram).
+ */
+static int
+range_bounds(Oid status, int nparts, char **bounds)
+{
+	HeapTuple stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(status), Int16GetDatum(1),
+	                                  BoolGetDatum(false));
+	AttStatsSlot slot;
+	int n = 0;
+
+	if (!HeapTupleIsValid(stats))
+		return 0;
+	if (get_attstatsslot(&slot, stats, STATISTIC_KIND_HISTOGRAM, InvalidOid, ATTSTATSSLOT_VALUES))
+	{
+		for (int i = 1; i < nparts && slot.nvalues > 2; i++)
+		{
+			char *b = TextDatumGetCString(slot.values[(int64)i * (slot.nvalues - 1) / nparts]);
+
+			if (n == 0 || strcmp(b, bounds[n - 1]) > 0)
+				bounds[n++] = b;
+		}
+		free_attstatsslot(&slot);
+	}
+	ReleaseSysCache(stats);
+	return n;
+}
+
+static char *
+range_query(const char *function, char **bounds, int nbounds)
+{
+	StringInfoData sql;
+	const char *schema = quote_identifier(get_namespace_name(sm_extension_schema()));
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT * FROM (");
+	for (int i = 0; i <= nbounds; i++)
+		appendStringInfo(&sql, "%sSELECT * FROM %s.%s($1, $2, %s, %s)", i == 0 ? "" : " UNION ALL ",
+		                 schema, function, i == 0 ? "NULL" : quote_literal_cstr(bounds[i - 1]),
+		                 i == nbounds ? "NULL" : quote_literal_cstr(bounds[i]));
+	appendStringInfoString(&sql, ") ranges ORDER BY store_id COLLATE pg_catalog.\"C\"");
+	return sql.data;
+}
+
+/* Settings for the query alone: every range a worker of its own. */
+static void
+set_local(const char *name, const char *value)
+{
+	(void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+	                        false);
+}
+
+bool
+sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as_of,
+                   text *interpolation)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+	SmCatalog cat;
+	char **bounds;
+	int nbounds;
+	ParamListInfo params;
+	SPIExecuteOptions options = {0};
+	DestReceiver *dest;
+	int guc_level;
+	char workers[16];
+
+	if (sm_parallel_workers <= 0 || IsParallelWorker() || IsInParallelMode())
+		return false;
+	sm_catalog_lookup(&cat);
+	/*
+	 * The histogram holds store ids: read it only for a caller who may read
+	 * them all (as pg_stats shows it), so not under row security.
+	 */
+	sm_check_read_privileges(&cat, GetUserId(), false);
+	if (sm_row_security_applies(&cat))
+		return false;
+	bounds = palloc(sizeof(char *) * sm_parallel_workers);
+	nbounds = range_bounds(cat.store_status, sm_parallel_workers + 1, bounds);
+	if (nbounds == 0)
+		return false;
+
+	params = makeParamList(2);
+	params->params[0] =
+	    (ParamExternData){TimestampTzGetDatum(as_of), false, PARAM_FLAG_CONST, TIMESTAMPTZOID};
+	params->params[1] =
+	    (ParamExternData){PointerGetDatum(interpolation), false, PARAM_FLAG_CONST, TEXTOID};
+	dest = CreateTuplestoreDestReceiver();
+	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult,
+	                                rsinfo->econtext->ecxt_per_query_memory, false, NULL, NULL);
+	options.params = params;
+	options.read_only = true;
+	options.dest = dest;
+
+	guc_level = sm_pin_search_path();
+	snprintf(workers, sizeof(workers), "%d", nbounds);
+	set_local("max_parallel_workers_per_gather", workers);
+	set_local("parallel_setup_cost", "0");
+	set_local("parallel_tuple_cost", "0");
+	set_local("enable_parallel_append", "on");
+	SPI_connect();
+	if (SPI_execute_extended(range_query(function, bounds, nbounds), &options) != SPI_OK_SELECT)
+		elog(ERROR, "storemon: the parallel report query failed");
+	SPI_finish();
+	sm_unpin_search_path(guc_level);
+	dest->rDestroy(dest);
+	return true;
+}
