@@ -3,8 +3,12 @@
 #   make            build the extension (needs postgresql-server-dev-15, or -17, -18)
 #   make install    install it into the server's directories
 #   make demo       throwaway cluster, sample data, a report by the worker, CSV
-#   make test       C unit tests (plain, sanitized), libFuzzer, then the TAP tests
-#                   t/*.pl on throwaway clusters (pg_regress, pgTAP, faults, hostile roles)
+#   make test       C unit tests (plain, sanitized), libFuzzer, pg_regress, pgTAP, then
+#                   the TAP tests t/*.pl (faults, hostile roles, ...), on throwaway servers
+#   make installcheck       pg_regress: sql/ against expected/, on a temporary instance
+#   make pgtap              pgTAP: test/pgtap/ through pg_prove, on a throwaway cluster
+#   make prove_installcheck TAP tests t/*.pl (PostgreSQL::Test::Cluster)
+#                   (after make install; initdb refuses root: as root, scripts/as-postgres make ...)
 #   make test-versions  the same on PostgreSQL 17, 18 and Debian 12's own 15, in Debian chroots (root)
 #   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
 #
@@ -35,9 +39,13 @@ EXTRA_CLEAN = storemon-load
 PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
-# pg_regress: inputs in sql/, expected outputs in expected/.
+# make installcheck: pg_regress, inputs in sql/, expected outputs in
+# expected/, on a temporary instance of the installed server with storemon
+# preloaded (test/regress.conf), as pg_cron runs its tests: no server needs to
+# be running.  initdb refuses root: scripts/test runs it as the postgres user.
 REGRESS = spec_example edges loader
-REGRESS_OPTS = --inputdir=.
+REGRESS_OPTS = --temp-config=test/regress.conf --temp-instance=tmp_check/regress
+REGRESS_PREP = regress-tmp-check
 
 # Debian's pg_config is the newest postgresql-server-dev installed.  Before
 # one is (a fresh machine: make deps installs it), there is no PGXS to include.
@@ -66,12 +74,24 @@ sql/storemon_coordinator--$(COORDINATOR_VERSION).sql: sql/storemon_coordinator.s
 # PGXS tracks no header dependencies: a changed struct must rebuild every object.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
-.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck
+.PHONY: deps demo test test-versions install-loader-link pg-version bench unit unit-sanitized fuzz format prove_installcheck regress-tmp-check pgtap
+
+# sql/loader.sql runs the installed loader on test/loader/'s files, from
+# wherever pg_regress runs.
+installcheck: export STOREMON_LOAD = $(bindir)/storemon-load
+installcheck: export STOREMON_FIXTURES = $(CURDIR)/test/loader
+# pg_regress makes the instance's directory, not its parent.
+regress-tmp-check:
+	mkdir -p tmp_check
 
 # TAP tests (t/*.pl), each on clusters of its own, as PostgreSQL's modules
 # run them (PostgreSQL::Test::Cluster).  Needs storemon installed first.
 prove_installcheck:
 	$(prove_installcheck)
+
+# pgTAP files (test/pgtap/) through pg_prove on one throwaway cluster.
+pgtap:
+	scripts/pgtap
 
 all: storemon-load
 install: install-client

@@ -1,48 +1,53 @@
--- ./storemon-load: headers by name, all-or-nothing, clear errors.
+-- storemon-load: headers by name, all-or-nothing, clear errors.
 CREATE EXTENSION IF NOT EXISTS storemon;
 SET search_path = public, storemon;
 -- The loader connects to this test's database.
 \setenv PGDATABASE :DBNAME
+-- make installcheck names the installed loader ($STOREMON_LOAD) and the
+-- directory of its files ($STOREMON_FIXTURES, test/loader/): the loads run
+-- from there, whatever pg_regress's working directory, and name the files.
+\getenv fixtures STOREMON_FIXTURES
+\cd :fixtures
 SET TimeZone = 'America/Los_Angeles';  -- the loader reads offset-less times as UTC anyway
 
 -- Good files: either column order, " UTC" suffix, ISO "T...Z", offsets, CRLF,
 -- letter case and spaces in status; day / dayOfWeek / day_of_week.
-\! ./storemon-load --status test/fixtures/status_ok.csv --hours test/fixtures/hours_day.csv --zones test/fixtures/zones_dup.csv
-\! ./storemon-load --status test/fixtures/status_reordered.csv
+\! "$STOREMON_LOAD" --status status_ok.csv --hours hours_day.csv --zones zones_dup.csv
+\! "$STOREMON_LOAD" --status status_reordered.csv
 SELECT store_id, to_char(timestamp_utc AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS utc, status
 FROM store_status ORDER BY timestamp_utc, store_id;
 -- One zone per store: the last row in the file wins.
 SELECT * FROM timezones ORDER BY store_id;
-\! ./storemon-load --hours test/fixtures/hours_dayOfWeek.csv
+\! "$STOREMON_LOAD" --hours hours_dayOfWeek.csv
 SELECT * FROM menu_hours ORDER BY store_id, day_of_week;
-\! ./storemon-load --hours test/fixtures/hours_day_of_week.csv
+\! "$STOREMON_LOAD" --hours hours_day_of_week.csv
 SELECT * FROM menu_hours ORDER BY store_id, day_of_week;
 
 -- Bad rows: the load stops naming file, line and value; nothing changes.
 CREATE TEMP TABLE before AS
 SELECT (SELECT count(*) FROM store_status) AS polls, (SELECT count(*) FROM menu_hours) AS hours,
        (SELECT count(*) FROM timezones) AS zones;
-\! ./storemon-load --status test/fixtures/bad_fraction.csv
-\! ./storemon-load --status test/fixtures/bad_status.csv
-\! ./storemon-load --status test/fixtures/bad_status_null.csv
-\! ./storemon-load --status test/fixtures/bad_date.csv
-\! ./storemon-load --status test/fixtures/bad_timestamp.csv
-\! ./storemon-load --status test/fixtures/bad_columns.csv
-\! ./storemon-load --status test/fixtures/bad_header.csv
-\! ./storemon-load --hours test/fixtures/bad_day.csv
-\! ./storemon-load --hours test/fixtures/bad_time.csv
-\! ./storemon-load --hours test/fixtures/bad_time_null.csv
-\! ./storemon-load --zones test/fixtures/bad_zone_store.csv
-\! ./storemon-load --status test/fixtures/no_such_file.csv
+\! "$STOREMON_LOAD" --status bad_fraction.csv
+\! "$STOREMON_LOAD" --status bad_status.csv
+\! "$STOREMON_LOAD" --status bad_status_null.csv
+\! "$STOREMON_LOAD" --status bad_date.csv
+\! "$STOREMON_LOAD" --status bad_timestamp.csv
+\! "$STOREMON_LOAD" --status bad_columns.csv
+\! "$STOREMON_LOAD" --status bad_header.csv
+\! "$STOREMON_LOAD" --hours bad_day.csv
+\! "$STOREMON_LOAD" --hours bad_time.csv
+\! "$STOREMON_LOAD" --hours bad_time_null.csv
+\! "$STOREMON_LOAD" --zones bad_zone_store.csv
+\! "$STOREMON_LOAD" --status no_such_file.csv
 -- A file without data rows would empty a table: refused, naming the file.
-\! ./storemon-load --hours test/fixtures/hours_empty.csv
-\! ./storemon-load --zones test/fixtures/zones_empty.csv
+\! "$STOREMON_LOAD" --hours hours_empty.csv
+\! "$STOREMON_LOAD" --zones zones_empty.csv
 -- An id the index cannot hold is refused with file, line and a cut value.
-\! ./storemon-load --status test/fixtures/bad_long_id.csv
+\! "$STOREMON_LOAD" --status bad_long_id.csv
 -- Line numbers are physical lines: a quoted field spanning two lines counts two.
-\! ./storemon-load --status test/fixtures/bad_status_after_multiline.csv
+\! "$STOREMON_LOAD" --status bad_status_after_multiline.csv
 -- A record with a field too many names the file, the line and the header.
-\! ./storemon-load --hours test/fixtures/bad_hours_columns.csv
+\! "$STOREMON_LOAD" --hours bad_hours_columns.csv
 -- The loader checks a timestamp's shape in C (src/feed_format.c): it must
 -- accept exactly what the regular expression of its error path accepts, on
 -- the tricky cases and on 30,000 random one-character edits of good ones.
@@ -75,13 +80,13 @@ SELECT count(*) AS cases,
        count(*) FILTER (WHERE storemon_internal.is_feed_timestamp(s) IS DISTINCT FROM (s ~* re)) AS disagreements
 FROM cases, re;
 -- A good hours file with a bad status file in the same load: nothing of either lands.
-\! ./storemon-load --hours test/fixtures/hours_dayOfWeek.csv --status test/fixtures/bad_status.csv
+\! "$STOREMON_LOAD" --hours hours_dayOfWeek.csv --status bad_status.csv
 SELECT (SELECT count(*) FROM store_status) = polls AS polls_unchanged,
        (SELECT count(*) FROM menu_hours) = hours AS hours_unchanged,
        (SELECT count(*) FROM timezones) = zones AS zones_unchanged
 FROM before;
 SELECT * FROM menu_hours ORDER BY store_id, day_of_week;
 -- Emptying a table on purpose takes --allow-empty.
-\! ./storemon-load --hours test/fixtures/hours_empty.csv --allow-empty
+\! "$STOREMON_LOAD" --hours hours_empty.csv --allow-empty
 SELECT count(*) AS hours_after_allow_empty FROM menu_hours;
 DROP EXTENSION storemon;

@@ -8,7 +8,7 @@ use lib 't';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use StoremonNode;
 
 my $db = 'storemon_test';
@@ -22,7 +22,7 @@ sub running_report
 	my $locker = $node->background_psql($db);
 	$locker->query_safe("BEGIN; LOCK TABLE storemon.$table IN ACCESS EXCLUSIVE MODE");
 	my $id = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
-	is(wait_status($node, $db, $id, 30, 'Running'), 'Running', "$what: the report is Running");
+	is(wait_status($node, $db, $id, 'Running'), 'Running', "$what: the report is Running");
 	unlike($node->safe_psql($db, "SELECT detail FROM storemon_get_report('$id')"), qr/stopped/,
 		"$what: and its worker is seen computing it");
 	return ($id, $locker);
@@ -32,7 +32,7 @@ sub running_report
 sub completed_again
 {
 	my ($id, $what) = @_;
-	is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', "$what: it completes");
+	is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', "$what: it completes");
 	is($node->safe_psql($db, "SELECT attempts FROM reports WHERE id = '$id'"), '2',
 		"$what: on its second attempt");
 	is($node->safe_psql($db, qq{
@@ -73,7 +73,7 @@ my $t0 = time;
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 $locker->query_safe('COMMIT');
 $locker->quit;
-is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'terminate: it completes');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'terminate: it completes');
 my $took = time - $t0;
 cmp_ok($took, '<', 10, sprintf('terminate: picked up again and done in %.1f s', $took));
 completed_again($id, 'terminate');
@@ -82,11 +82,11 @@ completed_again($id, 'terminate');
 load_sample($node, 'other');
 ($id, $locker) = running_report('lock', 'menu_hours');
 my $other = $node->safe_psql('other', 'SELECT storemon_trigger_report()');
-is(wait_status($node, 'other', $other, 30, 'Complete', 'Failed'), 'Complete',
+is(wait_status($node, 'other', $other, 'Complete', 'Failed'), 'Complete',
 	'a blocked report in one database does not hold up another database');
 $locker->query_safe('COMMIT');
 $locker->quit;
-is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'and it completes once the lock goes');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'and it completes once the lock goes');
 
 # 5. A failing report is Failed with its error, logged whole; the worker goes on.
 #    (A bad mode is refused when queued: the failure here is the requester's
@@ -97,11 +97,11 @@ $node->safe_psql($db, q{CREATE ROLE nofeed;
 	GRANT USAGE ON SEQUENCE storemon.reports_seq TO nofeed});
 my $offset = -s $node->logfile;
 my $bad = $node->safe_psql($db, "SET ROLE nofeed; SELECT storemon.storemon_trigger_report()");
-is(wait_status($node, $db, $bad, 30, 'Complete', 'Failed'), 'Failed', 'a failing report ends Failed');
+is(wait_status($node, $db, $bad, 'Complete', 'Failed'), 'Failed', 'a failing report ends Failed');
 ok($node->wait_for_log(qr/ERROR:  permission denied for table storemon.store_status\n.*DETAIL:  Role "nofeed" needs SELECT.*\n.*CONTEXT:  storemon worker computing report $bad requested by nofeed/s, $offset),
 	'the worker logs the whole error: message, detail and the report it was computing');
 my $next = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($node, $db, $next, 30, 'Complete', 'Failed'), 'Complete', 'the next report still completes');
+is(wait_status($node, $db, $next, 'Complete', 'Failed'), 'Complete', 'the next report still completes');
 like(($node->psql($db, "SELECT storemon_report_csv('$bad')"))[2] // '',
 	qr/Failed, so it has no CSV.*HINT:.*trigger a new report/s, 'the CSV of a Failed report says to trigger a new one');
 
@@ -115,11 +115,11 @@ ok($node->poll_query_until('postgres', qq{SELECT count(*) = 1 FROM pg_stat_activ
 	WHERE backend_type = 'storemon launcher' AND pid <> $launcher}), 'launcher: it is restarted');
 $locker->query_safe('COMMIT');
 $locker->quit;
-is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'launcher: the running report completes');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'launcher: the running report completes');
 for my $round (1 .. 3)
 {
 	$next = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
-	is(wait_status($node, $db, $next, 30, 'Complete', 'Failed'), 'Complete',
+	is(wait_status($node, $db, $next, 'Complete', 'Failed'), 'Complete',
 		"launcher: a new report completes ($round)");
 	$node->poll_query_until('postgres',
 		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");

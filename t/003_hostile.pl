@@ -10,24 +10,11 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
 
-my $node = storemon_node('hostile', 'storemon.worker_idle_timeout' => '1s',
-	restart_after_crash => 'on');
 my $db = 'shared';
-
-$node->safe_psql('postgres', q{
-	CREATE ROLE owner LOGIN;
-	CREATE ROLE stranger LOGIN;
-	CREATE ROLE reporter LOGIN;
-	CREATE DATABASE shared OWNER owner;
-});
-load_sample($node, $db);
+my $node = database_node('hostile', $db, roles => [qw(owner stranger reporter)], owner => 'owner',
+	conf => {'storemon.worker_idle_timeout' => '1s', restart_after_crash => 'on'});
 # A report role with the README's grants, to trigger reports as a non-superuser.
-$node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO reporter;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO reporter;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter;
-});
+grant_reporting($node, $db, 'reporter');
 
 sub as_role
 {
@@ -81,7 +68,7 @@ ok(!owner_is_superuser(), 'the owner starts without superuser');
 $node->safe_psql('postgres', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity '
 	  . "WHERE backend_type = 'storemon worker'");
 my $id = $node->safe_psql($db, q{SET ROLE reporter; SELECT storemon.storemon_trigger_report()});
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report completes under the hostile settings');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a report completes under the hostile settings');
 is($node->safe_psql($db, "SELECT count(*) > 0 FROM storemon.storemon_get_report('$id')"), 't', 'with its rows');
 ok(!owner_is_superuser(), 'the worker ran none of the owner\'s objects: the owner is not superuser');
 
@@ -152,7 +139,7 @@ $node->safe_psql($db, q{
 	GRANT INSERT (requested_as_of, interpolation), SELECT ON storemon.reports TO stranger;
 	GRANT USAGE ON SEQUENCE storemon.reports_seq TO stranger;});
 my $sneaky = $node->safe_psql($db, 'SET ROLE stranger; SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $sneaky, 30, 'Complete', 'Failed'), 'Failed',
+is(wait_status($node, $db, $sneaky, 'Complete', 'Failed'), 'Failed',
 	'a report asked for by a role that may not read the feed is Failed');
 like($node->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$sneaky'"),
 	qr/permission denied for table storemon.store_status/, 'with permission denied');

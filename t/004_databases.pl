@@ -40,7 +40,7 @@ is($warnings, 0, 'triggering in 24 databases sends clients no warning');
 my $complete = 0;
 for my $db (@dbs)
 {
-	$complete++ if wait_status($node, $db, $ids{$db}, 120, 'Complete', 'Failed') eq 'Complete';
+	$complete++ if wait_status($node, $db, $ids{$db}, 'Complete', 'Failed') eq 'Complete';
 }
 my $took = time - $t0;
 is($complete, 24, sprintf('all 24 reports complete (in %.1f s)', $took));
@@ -52,19 +52,19 @@ is($node->safe_psql('db24', "SELECT downtime_last_hour FROM storemon.storemon_ge
 
 # 2. Right after a report: rename, copy and drop work without FORCE.
 my $id = $node->safe_psql('db01', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'db01', $id, 30, 'Complete'), 'Complete', 'db01 has just computed a report');
+is(wait_status($node, 'db01', $id, 'Complete'), 'Complete', 'db01 has just computed a report');
 ok($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE datname = 'db01'}) >= 0,
 	'its worker may still be there');
 my ($rc, $out, $err) = $node->psql('postgres', 'ALTER DATABASE db01 RENAME TO db01_renamed');
 is($rc, 0, 'ALTER DATABASE ... RENAME right after a report') or diag($err);
 $id = $node->safe_psql('db01_renamed', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'db01_renamed', $id, 30, 'Complete'), 'Complete', 'the renamed database computes reports');
+is(wait_status($node, 'db01_renamed', $id, 'Complete'), 'Complete', 'the renamed database computes reports');
 ($rc, $out, $err) = $node->psql('postgres', 'CREATE DATABASE db01_copy TEMPLATE db01_renamed');
 is($rc, 0, 'CREATE DATABASE ... TEMPLATE right after a report') or diag($err);
 is($node->safe_psql('db01_copy', q{SELECT count(*) FROM storemon.reports WHERE status = 'Complete'}), '3',
 	'the copy holds the reports');
 $id = $node->safe_psql('db02', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'db02', $id, 30, 'Complete'), 'Complete', 'db02 has just computed a report');
+is(wait_status($node, 'db02', $id, 'Complete'), 'Complete', 'db02 has just computed a report');
 $t0 = time;
 ($rc, $out, $err) = $node->psql('postgres', 'DROP DATABASE db02');
 is($rc, 0, 'DROP DATABASE right after a report') or diag($err);
@@ -77,7 +77,7 @@ is($rc, 0, 'DROP DATABASE while a report may be running') or diag($err);
 my $locker = $node->background_psql('db04');
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 $id = $node->safe_psql('db04', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'db04', $id, 30, 'Running'), 'Running', 'a report in db04 is Running (blocked)');
+is(wait_status($node, 'db04', $id, 'Running'), 'Running', 'a report in db04 is Running (blocked)');
 my $dropper = $node->background_psql('db04', on_error_stop => 0);
 $dropper->query_until(qr/started/, "\\echo started\nDROP EXTENSION storemon;\n\\echo dropped\n");
 $locker->query_safe('COMMIT');

@@ -12,7 +12,7 @@ use StoremonNode;
 my $node = storemon_node('dump', preload => 'storemon');
 load_sample($node, 'src');
 my $id = $node->safe_psql('src', 'SELECT storemon_trigger_report()');
-is(wait_status($node, 'src', $id, 30, 'Complete'), 'Complete', 'the source database has a report');
+is(wait_status($node, 'src', $id, 'Complete'), 'Complete', 'the source database has a report');
 $node->safe_psql('src', 'CREATE ROLE reporting; GRANT SELECT ON storemon.reports, storemon.report_rows TO reporting');
 
 my $dump = $PostgreSQL::Test::Utils::tmp_check . '/src.sql';
@@ -26,7 +26,7 @@ is($node->safe_psql('dst', "SELECT count(*) FROM storemon.storemon_get_report('$
 is($node->safe_psql('dst', q{SELECT has_table_privilege('reporting', 'storemon.report_rows', 'SELECT')}), 't',
 	'with the grants');
 my $again = $node->safe_psql('dst', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'dst', $again, 30, 'Complete'), 'Complete', 'and its worker computes new reports');
+is(wait_status($node, 'dst', $again, 'Complete'), 'Complete', 'and its worker computes new reports');
 
 # The database's owner, not superuser, dumps it with the README's grants
 # (SELECT on storemon's five tables and its sequence); a superuser restores

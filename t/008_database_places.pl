@@ -26,7 +26,7 @@ for my $i (1 .. 3)
 	$locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 	push @lockers, $locker;
 	$ids{"p$i"} = $node->safe_psql("p$i", 'SELECT storemon.storemon_trigger_report()');
-	is(wait_status($node, "p$i", $ids{"p$i"}, 30, 'Running'), 'Running', "p$i: its report holds a place");
+	is(wait_status($node, "p$i", $ids{"p$i"}, 'Running'), 'Running', "p$i: its report holds a place");
 }
 
 # Two more find no place.
@@ -41,7 +41,7 @@ $_->query_safe('COMMIT') for @lockers;
 $_->quit for @lockers;
 for my $i (1 .. 5)
 {
-	is(wait_status($node, "p$i", $ids{"p$i"}, 60, 'Complete', 'Failed'), 'Complete', "p$i: its report completes");
+	is(wait_status($node, "p$i", $ids{"p$i"}, 'Complete', 'Failed'), 'Complete', "p$i: its report completes");
 }
 $node->stop;
 done_testing();

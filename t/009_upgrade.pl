@@ -26,7 +26,7 @@ command_ok(['./storemon-load', '--status', 'data/store_status.csv', '--hours', '
 		'--zones', 'data/timezones.csv', '--', '-h', $node->host, '-p', $node->port, '-d', $db],
 	'the loader of this build loads into 1.0');
 my $id = $node->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.0');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.0');
 my $job = $node->safe_psql($db, q{SELECT storemon_schedule('upgrade-job', '0 3 * * *')});
 my $compute_10 = $node->safe_psql($db, 'SELECT md5(string_agg(c::text, E\'\n\')) FROM storemon_compute() c');
 
@@ -51,7 +51,7 @@ is($node->safe_psql($db, 'SELECT md5(string_agg(c::text, E\'\n\')) FROM storemon
 # The job's command, run as pg_cron would, queues a report the worker completes.
 my $command = $node->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job");
 my $queued = $node->safe_psql($db, "$command");
-is(wait_status($node, $db, $queued, 30, 'Complete', 'Failed'), 'Complete',
+is(wait_status($node, $db, $queued, 'Complete', 'Failed'), 'Complete',
 	'the pg_cron job\'s command queues a report the worker completes');
 is($node->safe_psql($db, "SELECT storemon_report_csv('$queued')"), $before{"SELECT storemon_report_csv('$id')"},
 	'with the same CSV as the report made on 1.0');
@@ -117,7 +117,7 @@ command_ok(['./storemon-load', '--status', 'data/store_status.csv', '--hours', '
 		'--zones', 'data/timezones.csv', '--', '-h', $node->host, '-p', $node->port, '-d', 'from11'],
 	'the loader of this build loads into 1.1');
 my $id11 = $node->safe_psql('from11', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'from11', $id11, 30, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.1');
+is(wait_status($node, 'from11', $id11, 'Complete', 'Failed'), 'Complete', 'a report completes on 1.1');
 my $csv11 = $node->safe_psql('from11', "SELECT storemon.storemon_report_csv('$id11')");
 $node->safe_psql('from11', 'ALTER EXTENSION storemon UPDATE');
 is($node->safe_psql('from11', q{SELECT extversion FROM pg_extension WHERE extname = 'storemon'}), $current, "1.1 updates to $current");

@@ -17,7 +17,7 @@ ok($chromium, 'a headless browser is installed (scripts/install-deps installs ch
 my $node = storemon_node('html', preload => 'storemon');
 load_sample($node, 'shop');
 my $id = $node->safe_psql('shop', 'SELECT storemon_trigger_report()');
-is(wait_status($node, 'shop', $id, 30, 'Complete', 'Failed'), 'Complete', 'a report completes');
+is(wait_status($node, 'shop', $id, 'Complete', 'Failed'), 'Complete', 'a report completes');
 
 my $dir = $PostgreSQL::Test::Utils::tmp_check;
 my $html = "$dir/report.html";

@@ -69,13 +69,13 @@ sub csv_of_single
 {
 	my ($mode, $as_of) = @_;
 	my $id = $coord->safe_psql('single', "SELECT storemon_trigger_report('$as_of', '$mode')");
-	wait_status($coord, 'single', $id, 60, 'Complete', 'Failed');
+	wait_status($coord, 'single', $id, 'Complete', 'Failed');
 	return $coord->safe_psql('single', "SELECT storemon_report_csv('$id')");
 }
 for my $mode ('nearest', 'previous')
 {
 	my $id = $coord->safe_psql($db, "SELECT storemon_trigger_report(interpolation => '$mode')");
-	is(wait_status($coord, $db, $id, 60, 'Complete', 'Failed'), 'Complete', "a $mode report on the coordinator completes");
+	is(wait_status($coord, $db, $id, 'Complete', 'Failed'), 'Complete', "a $mode report on the coordinator completes");
 	my $as_of = $coord->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'");
 	is($as_of, $coord->safe_psql('single', 'SELECT storemon_default_as_of()'),
 		'with as_of the latest poll across all shards');
@@ -90,32 +90,27 @@ is($coord->safe_psql($db, q{SELECT md5(string_agg(c::text, ',')) FROM storemon_c
 my @ids = split /\n/, $coord->safe_psql('single', 'SELECT store_id FROM storemon.store_status GROUP BY 1 ORDER BY 1 LIMIT 2');
 my $list = join(',', map { "'$_'" } @ids);
 my %busy = map { $_ => 1 } split /\n/, $coord->safe_psql($db, "SELECT storemon_coordinator.shard_of(id) FROM unnest(ARRAY[$list]) id");
+my $calls_sql = q{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'storemon_compute'};
 sub compute_calls
 {
 	my ($i) = @_;
-	return $shards[$i]->safe_psql("shard$i",
-		q{SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = 'storemon_compute'});
+	return $shards[$i]->safe_psql("shard$i", $calls_sql);
 }
 my @calls_before = map { compute_calls($_) } 0 .. 2;
 is($coord->safe_psql($db, "SELECT string_agg(c::text, ';') FROM storemon_coordinator.storemon_compute(store_ids => ARRAY[$list]) c"),
 	$coord->safe_psql('single', "SELECT string_agg(c::text, ';') FROM storemon_compute(store_ids => ARRAY[$list]) c"),
 	'storemon_compute(store_ids) on the coordinator equals one node');
-# the shards' sessions report their function calls once idle for a second
-my @asked;
-for (1 .. 30)
-{
-	@asked = grep { compute_calls($_) > $calls_before[$_] } 0 .. 2;
-	last if @asked >= keys %busy;
-	sleep 1;
-}
+# the shards' sessions report their function calls once idle for a second:
+# those holding the stores, and two seconds more for any other
+$shards[$_]->poll_query_until("shard$_", "SELECT ($calls_sql) > $calls_before[$_]") for sort keys %busy;
 sleep 2;
-@asked = grep { compute_calls($_) > $calls_before[$_] } 0 .. 2;
+my @asked = grep { compute_calls($_) > $calls_before[$_] } 0 .. 2;
 is(join(',', @asked), join(',', sort keys %busy), 'and only the shards holding those stores were asked');
 
 # 4. A down shard fails a report with its name; once it is back, a retry completes.
 $shards[1]->stop;
 my $down = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $down, 60, 'Complete', 'Failed'), 'Failed', 'with shard 1 down the report is Failed');
+is(wait_status($coord, $db, $down, 'Complete', 'Failed'), 'Failed', 'with shard 1 down the report is Failed');
 like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$down'"), qr/\[shard1\]/,
 	'and its error names the shard');
 my $polls = shard_polls_up();
@@ -125,7 +120,7 @@ like($err, qr/shard 1 .*\n.*no shard was changed/s, 'naming the shard, and no sh
 is(shard_polls_up(), $polls, 'the shards that were up are unchanged');
 $shards[1]->start;
 my $retry = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $retry, 60, 'Complete', 'Failed'), 'Complete', 'after shard 1 is back a retry completes');
+is(wait_status($coord, $db, $retry, 'Complete', 'Failed'), 'Complete', 'after shard 1 is back a retry completes');
 
 # 4b. A shard restarts between two reports: the connection the coordinator's
 #     worker holds to it is gone, and the next report completes anyway
@@ -136,7 +131,7 @@ ok($worker, 'the worker that computed it is still there');
 $shards[0]->restart;
 my $offset = -s $coord->logfile;
 my $after_restart = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $after_restart, 60, 'Complete', 'Failed'), 'Complete',
+is(wait_status($coord, $db, $after_restart, 'Complete', 'Failed'), 'Complete',
 	'the report after shard 0 restarted completes');
 is($coord->safe_psql('postgres', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = '$db'"),
 	$worker, 'computed by the worker whose connection the restart cut');
@@ -157,13 +152,13 @@ $coord->safe_psql($db, q{
 $shards[$_]->safe_psql("shard$_", q{CREATE ROLE storemon_proxy LOGIN;
 	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO storemon_proxy}) for 0 .. 2;
 my $no_server = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $no_server, 60, 'Complete', 'Failed'), 'Failed',
+is(wait_status($coord, $db, $no_server, 'Complete', 'Failed'), 'Failed',
 	'without USAGE on the foreign server, a reporting role\'s report fails ...');
 like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$no_server'"),
 	qr/permission denied for foreign server storemon_shards/, '... saying so');
 $coord->safe_psql($db, 'GRANT USAGE ON FOREIGN SERVER storemon_shards TO reporting');
 my $granted = $coord->safe_psql($db, 'SET ROLE reporting; SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $granted, 60, 'Complete', 'Failed'), 'Complete', 'with it, the report completes');
+is(wait_status($coord, $db, $granted, 'Complete', 'Failed'), 'Complete', 'with it, the report completes');
 is($coord->safe_psql($db, "SET ROLE reporting; SELECT count(*) FROM storemon_coordinator.storemon_compute()"),
 	$coord->safe_psql($db, "SELECT stores_total FROM storemon.reports WHERE id = '$granted'"),
 	'and the role computes directly too');
@@ -181,7 +176,7 @@ $shards[2]->safe_psql('shard2', q{SET ROLE shardowner;
 	CREATE DOMAIN public.timestamptz AS pg_catalog.timestamptz CHECK (public.trap(VALUE::pg_catalog.text));
 	ALTER DATABASE shard2 SET search_path = public, pg_catalog;});
 my $pinned = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $pinned, 60, 'Complete', 'Failed'), 'Complete', 'a report with a hostile shard owner completes');
+is(wait_status($coord, $db, $pinned, 'Complete', 'Failed'), 'Complete', 'a report with a hostile shard owner completes');
 is($shards[2]->safe_psql('shard2', 'SELECT count(*) FROM public.trapped'), '0', 'and ran none of its look-alikes');
 $shards[2]->safe_psql('shard2', q{SET search_path = public, pg_catalog; SELECT 'x'::text});
 is($shards[2]->safe_psql('shard2', 'SELECT count(*) FROM public.trapped'), '1', 'control: the look-alike is live unqualified');
@@ -191,7 +186,7 @@ my $p2 = $coord->safe_psql($db, q{SELECT option_value FROM pg_foreign_server s, 
 (my $unpinned = $p2) =~ s/ options=-csearch_path=//;
 $coord->safe_psql($db, "ALTER SERVER storemon_shards OPTIONS (SET p2 '$unpinned')");
 my $refused = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $refused, 60, 'Complete', 'Failed'), 'Failed', 'a shard whose connection string does not pin search_path ...');
+is(wait_status($coord, $db, $refused, 'Complete', 'Failed'), 'Failed', 'a shard whose connection string does not pin search_path ...');
 like($coord->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$refused'"),
 	qr/connection string of shard\(s\) p2 does not pin search_path/, '... fails the report, naming it');
 my ($rc, $out2, $err2) = $coord->psql($db, q{SELECT count(*) FROM storemon_coordinator.storemon_compute()});
@@ -242,7 +237,7 @@ ok($after[0] > $prev[0] && $after[1] == $prev[1] && $after[2] == $prev[2], 'shar
 ok($ok, 'the same load with --shards 1,2 finishes it') or diag($err);
 IPC::Run::run(['./storemon-load', '--status', 'data/store_status.csv', '--', '-h', $coord->host, '-p', $coord->port, '-d', 'single']);
 my $id = $coord->safe_psql($db, 'SELECT storemon_trigger_report()');
-is(wait_status($coord, $db, $id, 60, 'Complete', 'Failed'), 'Complete', 'the sharded report completes');
+is(wait_status($coord, $db, $id, 'Complete', 'Failed'), 'Complete', 'the sharded report completes');
 is($coord->safe_psql($db, "SELECT storemon_report_csv('$id')"),
 	csv_of_single('nearest', $coord->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'")),
 	'and equals one node loaded twice alike');
@@ -267,7 +262,7 @@ is($misplaced, 0, 'and each of its stores is on the shard its hash names');
 # 8. pg_cron on the coordinator, as on one node.
 my $job = $coord->safe_psql($db, q{SELECT storemon_schedule('sharded', '0 3 * * *')});
 my $queued = $coord->safe_psql($db, $coord->safe_psql($db, "SELECT command FROM cron.job WHERE jobid = $job"));
-is(wait_status($coord, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');
+is(wait_status($coord, $db, $queued, 'Complete', 'Failed'), 'Complete', 'the pg_cron job\'s command completes a sharded report');
 
 # 9. storemon_coordinator 1.0 updated to the current version is the same
 # extension as a new install, which runs sql/storemon_coordinator.sql.

@@ -18,7 +18,7 @@ use lib 't';
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(time usleep);
+use Time::HiRes qw(time);
 use StoremonNode;
 
 my $started = time;
@@ -141,9 +141,9 @@ $node->safe_psql($db, q{
 # for report_rows, which another session holds in SHARE mode: reads of the
 # tables go on, the worker's INSERT waits) and one Queued behind it.
 my $complete = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $complete, 60, 'Complete', 'Failed'), 'Complete', 'a Complete report to read');
+is(wait_status($node, $db, $complete, 'Complete', 'Failed'), 'Complete', 'a Complete report to read');
 my $failed = $node->safe_psql($db, q{SET ROLE nofeed; SELECT storemon.storemon_trigger_report()});
-is(wait_status($node, $db, $failed, 60, 'Complete', 'Failed'), 'Failed', 'a Failed report to read');
+is(wait_status($node, $db, $failed, 'Complete', 'Failed'), 'Failed', 'a Failed report to read');
 $node->safe_psql($db, "INSERT INTO sweep.ids VALUES ('complete', '$complete'), ('failed', '$failed'),
 	('running', NULL), ('queued', NULL)");
 my $locker;
@@ -154,19 +154,15 @@ sub hold_a_report
 	eval { $locker->quit } if $locker;
 	$locker = $node->background_psql($db);
 	$locker->query_safe('BEGIN; LOCK TABLE storemon.report_rows IN SHARE MODE');
-	my $running = 'f';
-	my $deadline = time + 30;
-	while ($running ne 't' && time < $deadline)
-	{
-		usleep(100_000);
-		$running = $node->safe_psql($db, q{SELECT count(*) > 0 FROM storemon.reports r
-			WHERE r.status = 'Running' AND storemon_internal.progress(r.id) ~ '^waiting for a lock'});
-		# none left to claim (the held one completed before the lock): one more
-		$node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()')
-		  if $running ne 't' && $node->safe_psql($db, q{SELECT count(*) FROM storemon.reports
-			WHERE status IN ('Queued', 'Running')}) eq '0';
-	}
-	die 'no report could be held Running' unless $running eq 't';
+	# Polled until one is; when none is left to claim (the held one completed
+	# before the lock), the poll queues one more and answers false.
+	$node->poll_query_until($db, q{
+		SELECT CASE WHEN EXISTS (SELECT FROM storemon.reports r WHERE r.status = 'Running'
+		                         AND storemon_internal.progress(r.id) ~ '^waiting for a lock') THEN true
+		            WHEN NOT EXISTS (SELECT FROM storemon.reports WHERE status IN ('Queued', 'Running'))
+		            THEN storemon.storemon_trigger_report() IS NULL
+		            ELSE false END})
+	  or die 'no report could be held Running';
 	$node->safe_psql($db, q{
 		UPDATE sweep.ids SET id = (SELECT id FROM storemon.reports WHERE status = 'Running' LIMIT 1)
 		WHERE name = 'running';
@@ -794,9 +790,7 @@ like($node->safe_psql($db, q{SELECT detail FROM storemon.storemon_get_report(swe
 # with a clean error.
 $locker->query_safe('COMMIT');
 my $queued = $node->safe_psql($db, q{SELECT count(*) FROM storemon.reports WHERE requested_by = 'reporting'});
-my $deadline = time + 60;
-usleep(200_000) while time < $deadline
-  && $node->safe_psql($db, q{SELECT count(*) FROM storemon.reports WHERE status IN ('Queued', 'Running')}) ne '0';
+$node->poll_query_until($db, q{SELECT count(*) = 0 FROM storemon.reports WHERE status IN ('Queued', 'Running')});
 my @served;
 for my $row (split /\n/, $node->safe_psql($db, q{
 	SELECT status, coalesce(requested_as_of::text, 'NULL'), encode(textsend(interpolation), 'hex'),

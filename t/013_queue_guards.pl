@@ -11,24 +11,12 @@ use Test::More;
 use Time::HiRes qw(time);
 use StoremonNode;
 
-my $node = storemon_node('queue', 'storemon.worker_idle_timeout' => '1s',
-	'max_prepared_transactions' => 4, 'storemon.max_queued_reports_per_role' => 3,
-	'log_min_messages' => 'debug1');
 my $db = 'shared';
-$node->safe_psql('postgres', q{
-	CREATE ROLE owner LOGIN;
-	CREATE ROLE reporter LOGIN;
-	CREATE ROLE reporter2 LOGIN;
-	CREATE ROLE forger LOGIN;
-	CREATE ROLE stranger LOGIN;
-	CREATE DATABASE shared OWNER owner;
-});
-load_sample($node, $db);
+my $node = database_node('queue', $db, roles => [qw(owner reporter reporter2 forger stranger)], owner => 'owner',
+	conf => {'storemon.worker_idle_timeout' => '1s', 'max_prepared_transactions' => 4,
+		'storemon.max_queued_reports_per_role' => 3, 'log_min_messages' => 'debug1'});
+grant_reporting($node, $db, 'reporter', 'reporter2');
 $node->safe_psql($db, q{
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO reporter, reporter2;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO reporter, reporter2;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO reporter, reporter2;
 	-- More than the README grants: every privilege on the queue's tables.
 	GRANT ALL ON storemon.reports, storemon.report_rows TO forger;
 	GRANT USAGE ON SEQUENCE storemon.reports_seq TO forger;
@@ -50,7 +38,7 @@ is($rc, 0, 'a role with INSERT on reports may queue a request') or diag($err);
 my $forged = $out;
 is($node->safe_psql($db, "SELECT requested_by FROM storemon.reports WHERE id = '$forged'"), 'forger',
 	'requested_by is the inserting role, whatever it says');
-is(wait_status($node, $db, $forged, 30, 'Complete', 'Failed'), 'Failed',
+is(wait_status($node, $db, $forged, 'Complete', 'Failed'), 'Failed',
 	'so the request is computed with its own privileges (none on the feed) and fails');
 ($rc, $out, $err) = as_role('forger', q{INSERT INTO storemon.reports
 	(id, seq, status, as_of, requested_by, queued_at, started_at, finished_at, attempts, worker_pid,
@@ -63,7 +51,7 @@ is($node->safe_psql($db, qq{SELECT id <> '00000000-0000-0000-0000-000000000001' 
 	AND status IN ('Queued', 'Running', 'Failed') AND as_of IS NULL AND requested_by = 'forger'
 	AND queued_at > now() - interval '1 hour' AND attempts <= 1 AND stores_total IS NULL
 	FROM storemon.reports WHERE id = '$second'}), 't', '... with every column but the two set by storemon');
-is(wait_status($node, $db, $second, 30, 'Complete', 'Failed'), 'Failed', 'and computed as the forger: Failed');
+is(wait_status($node, $db, $second, 'Complete', 'Failed'), 'Failed', 'and computed as the forger: Failed');
 is($node->safe_psql($db, 'SELECT storemon.storemon_latest_report()'), '',
 	'storemon_latest_report finds no forged Complete report');
 ($rc, $out, $err) = as_role('forger', "UPDATE storemon.reports SET status = 'Complete' WHERE id = '$second'");
@@ -109,7 +97,7 @@ ok($node->poll_query_until($db, q{SELECT count(*) = 0 FROM storemon.reports WHER
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.store_status IN ACCESS EXCLUSIVE MODE');
 my $running = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $running, 30, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
+is(wait_status($node, $db, $running, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
 ($rc, $out, $err) = as_role('stranger', 'SELECT storemon_internal.progress(NULL)');
 is($rc, 0, 'progress(NULL) as a role without grants answers') or diag($err);
 is($node->safe_psql('postgres', 'SELECT pg_postmaster_start_time()'), $started, 'and the server did not restart');
@@ -137,7 +125,7 @@ $locker->query_safe('SELECT pg_advisory_lock(1398033742, -1), pg_advisory_lock(1
 $locker->query_safe('SELECT pg_advisory_lock((1398033742::bigint << 32) | 4294967295)');
 my $t0 = time;
 my $id = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $id, 20, 'Complete', 'Failed'), 'Complete',
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete',
 	'a request completes while a role holds the advisory locks of the queue\'s old key');
 cmp_ok(time - $t0, '<', 10, 'within seconds');
 $locker->quit;
@@ -153,7 +141,7 @@ $renamer->query_safe('BEGIN; ALTER DATABASE a RENAME TO a2; ALTER DATABASE b REN
 for my $name ('a2', 'b2')
 {
 	$id = $node->safe_psql($name, 'SELECT storemon.storemon_trigger_report()');
-	is(wait_status($node, $name, $id, 10, 'Complete', 'Failed'), 'Complete',
+	is(wait_status($node, $name, $id, 'Complete', 'Failed'), 'Complete',
 		"$name: a request after two renames in one transaction is served at once");
 }
 $renamer->quit;
@@ -166,7 +154,7 @@ $preparer->query_safe(q{PREPARE TRANSACTION 'queued'});
 $preparer->quit;
 $node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
 $node->safe_psql($db, q{COMMIT PREPARED 'queued'});
-is(wait_status($node, $db, $id, 10, 'Complete', 'Failed'), 'Complete', 'a request committed by COMMIT PREPARED is served');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a request committed by COMMIT PREPARED is served');
 
 # 8. No setting the database owner makes changes what the worker does.
 my @hostile = (
@@ -190,8 +178,8 @@ $node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity W
 my $offset = -s $node->logfile;
 my $good = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
 my $failing = ($node->psql($db, 'SET ROLE forger; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $good, 30, 'Complete', 'Failed'), 'Complete', 'a report still completes');
-is(wait_status($node, $db, $failing, 30, 'Complete', 'Failed'), 'Failed', 'a failing one still fails ...');
+is(wait_status($node, $db, $good, 'Complete', 'Failed'), 'Complete', 'a report still completes');
+is(wait_status($node, $db, $failing, 'Complete', 'Failed'), 'Failed', 'a failing one still fails ...');
 is($node->safe_psql($db, "SELECT attempts FROM storemon.reports WHERE id = '$failing'"), '1',
 	'... at its first attempt, with its own error (exit_on_error changed nothing)');
 like($node->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$failing'"), qr/^permission denied/,
@@ -221,7 +209,7 @@ load_sample($node, 'errpath');
 my $tables = $node->background_psql('errpath');
 $tables->query_safe('BEGIN; LOCK TABLE storemon.store_status IN ACCESS EXCLUSIVE MODE');
 $id = $node->safe_psql('errpath', 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, 'errpath', $id, 30, 'Running'), 'Running', 'error path: the report is Running');
+is(wait_status($node, 'errpath', $id, 'Running'), 'Running', 'error path: the report is Running');
 my $row = $node->background_psql('errpath');
 $row->query_safe("BEGIN; SELECT 1 FROM storemon.reports WHERE id = '$id' FOR UPDATE");
 # The computation fails once the lock goes: its index is gone.
@@ -233,7 +221,7 @@ my $pid = worker_pid($node, 'errpath') ||
   $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'storemon worker' AND datname = 'errpath'});
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 $row->query_safe('COMMIT');
-is(wait_status($node, 'errpath', $id, 30, 'Complete', 'Failed'), 'Failed', 'error path: the report is Failed ...');
+is(wait_status($node, 'errpath', $id, 'Complete', 'Failed'), 'Failed', 'error path: the report is Failed ...');
 is($node->safe_psql('errpath', "SELECT attempts FROM storemon.reports WHERE id = '$id'"), '1',
 	'... by the attempt that failed, not retried after the SIGTERM');
 $tables->quit;

@@ -23,10 +23,6 @@ $node->safe_psql($db, q{
 	SELECT store_id, 'analyst' FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
 	WHERE abs(hashtext(store_id)) % 7 = 0;
 	GRANT SELECT ON public.store_owners TO analyst, auditor;
-	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones,
-	                storemon.reports, storemon.report_rows TO analyst, auditor;
-	GRANT INSERT (requested_as_of, interpolation) ON storemon.reports TO analyst, auditor;
-	GRANT USAGE ON SEQUENCE storemon.reports_seq TO analyst, auditor;
 	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
 	ALTER TABLE storemon.menu_hours ENABLE ROW LEVEL SECURITY;
 	ALTER TABLE storemon.timezones ENABLE ROW LEVEL SECURITY;
@@ -48,6 +44,7 @@ $node->safe_psql($db, q{
 	FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
 	WHERE abs(hashtext(store_id)) % 7 = 1 LIMIT 1;
 });
+grant_reporting($node, $db, 'analyst', 'auditor');
 my $owned = $node->safe_psql($db, 'SELECT count(*) FROM public.store_owners');
 cmp_ok($owned, '>', 10, "the analyst's chain has $owned stores");
 
@@ -120,7 +117,7 @@ $node->safe_psql($db, 'ALTER ROLE analyst RESET storemon.parallel_workers');
 
 # Through the worker: the analyst's report holds the analyst's rows.
 my $id = as_analyst('SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $id, 60, 'Complete', 'Failed'), 'Complete', "the analyst's report completes");
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', "the analyst's report completes");
 is($node->safe_psql($db, "SELECT as_of FROM storemon.reports WHERE id = '$id'"), $as_of,
 	'as of the newest poll the analyst may see');
 $q = q{SELECT count(*) || ' ' || md5(string_agg(c::text, E'\n' ORDER BY c.store_id))
@@ -135,7 +132,7 @@ my $all = $node->safe_psql($db, "SELECT count(*) FROM storemon.storemon_compute(
 is(as_analyst('SELECT count(*) FROM storemon.storemon_compute()', 'auditor'), $all,
 	'a BYPASSRLS role sees every store, as the table owner does');
 my $aid = as_analyst('SELECT storemon.storemon_trigger_report()', 'auditor');
-is(wait_status($node, $db, $aid, 60, 'Complete', 'Failed'), 'Complete', "and so does its report");
+is(wait_status($node, $db, $aid, 'Complete', 'Failed'), 'Complete', "and so does its report");
 is($node->safe_psql($db, "SELECT stores_total FROM storemon.reports WHERE id = '$aid'"), $all, 'with every store');
 ($rc, $out, $err) = $node->psql($db, 'SET ROLE analyst; SET row_security = off; SELECT count(*) FROM storemon.storemon_compute()');
 like($err, qr/query would be affected by row-level security policy for table "store_status"/,
@@ -156,7 +153,7 @@ is(as_analyst("SELECT count(*) FROM storemon.storemon_get_report('$id')"),
 	$node->safe_psql('visible', 'SELECT count(*) FROM storemon.storemon_compute()'), 'its own is read whole');
 is(as_analyst("SELECT storemon.storemon_latest_report()"), $id, 'storemon_latest_report finds its own');
 my $queued = as_analyst('SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $queued, 60, 'Complete', 'Failed'), 'Complete', 'a request under policies on the queue completes');
+is(wait_status($node, $db, $queued, 'Complete', 'Failed'), 'Complete', 'a request under policies on the queue completes');
 
 ok(!$node->log_contains('terminated by signal'), 'no process crashed');
 $node->stop;

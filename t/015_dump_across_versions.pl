@@ -42,7 +42,7 @@ if ($to)
 	load_sample($node, $db);
 	$node->safe_psql($db, 'CREATE EXTENSION pg_cron');
 	my $id = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-	is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a Complete report to dump');
+	is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a Complete report to dump');
 	$node->safe_psql($db, q{SELECT storemon.storemon_schedule('dumped-job', '15 4 * * *')});
 	my %figures = figures($id);
 	for my $file (sort keys %figures)
@@ -77,12 +77,12 @@ else
 	}
 	# The restored queue and worker serve new reports from the restored feeds.
 	my $again = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-	is(wait_status($node, $db, $again, 30, 'Complete', 'Failed'), 'Complete', 'a new report completes');
+	is(wait_status($node, $db, $again, 'Complete', 'Failed'), 'Complete', 'a new report completes');
 	is($node->safe_psql($db, "SELECT storemon.storemon_report_csv('$again')"), slurp_file("$from/report.csv"),
 		'with the CSV the old server made');
 	my $command = $node->safe_psql($db, q{SELECT command FROM cron.job WHERE jobname = 'dumped-job'});
 	my $queued = $node->safe_psql($db, $command);
-	is(wait_status($node, $db, $queued, 30, 'Complete', 'Failed'), 'Complete',
+	is(wait_status($node, $db, $queued, 'Complete', 'Failed'), 'Complete',
 		'the restored pg_cron job\'s command queues a report the worker completes');
 }
 $node->stop;

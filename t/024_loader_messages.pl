@@ -56,29 +56,29 @@ append_to_file("$dir/sharded_bad.csv", $status . join('', map { "s$_,active,2023
 
 # Each load that must be refused: [arguments, the line named, or undef].
 my @refused = (
-	[[ '--status', 'test/fixtures/bad_fraction.csv' ], 3],
-	[[ '--status', 'test/fixtures/bad_status.csv' ], 3],
-	[[ '--status', 'test/fixtures/bad_status_null.csv' ], 3],
-	[[ '--status', 'test/fixtures/bad_date.csv' ], 2],
-	[[ '--status', 'test/fixtures/bad_timestamp.csv' ], 2],
-	[[ '--status', 'test/fixtures/bad_columns.csv' ], 2],
-	[[ '--status', 'test/fixtures/bad_header.csv' ], 1],
-	[[ '--hours', 'test/fixtures/bad_day.csv' ], 3],
-	[[ '--hours', 'test/fixtures/bad_time.csv' ], 2],
-	[[ '--hours', 'test/fixtures/bad_time_null.csv' ], 2],
-	[[ '--zones', 'test/fixtures/bad_zone_store.csv' ], 2],
-	[[ '--status', 'test/fixtures/bad_long_id.csv' ], 3],
-	[[ '--status', 'test/fixtures/bad_status_after_multiline.csv' ], 4],
-	[[ '--hours', 'test/fixtures/bad_hours_columns.csv' ], 3],
+	[[ '--status', 'test/loader/bad_fraction.csv' ], 3],
+	[[ '--status', 'test/loader/bad_status.csv' ], 3],
+	[[ '--status', 'test/loader/bad_status_null.csv' ], 3],
+	[[ '--status', 'test/loader/bad_date.csv' ], 2],
+	[[ '--status', 'test/loader/bad_timestamp.csv' ], 2],
+	[[ '--status', 'test/loader/bad_columns.csv' ], 2],
+	[[ '--status', 'test/loader/bad_header.csv' ], 1],
+	[[ '--hours', 'test/loader/bad_day.csv' ], 3],
+	[[ '--hours', 'test/loader/bad_time.csv' ], 2],
+	[[ '--hours', 'test/loader/bad_time_null.csv' ], 2],
+	[[ '--zones', 'test/loader/bad_zone_store.csv' ], 2],
+	[[ '--status', 'test/loader/bad_long_id.csv' ], 3],
+	[[ '--status', 'test/loader/bad_status_after_multiline.csv' ], 4],
+	[[ '--hours', 'test/loader/bad_hours_columns.csv' ], 3],
 	[[ '--status', "$dir/utf8.csv" ], 4],
 	[[ '--status', "$dir/quote.csv" ], 2],
 	[[ '--status', "$dir/nul.csv" ], 3],
 	[[ '--status', "$dir/cr.csv" ], 3],
 	[[ '--status', "$dir/long.csv" ], 3],
 	[[ '--hours', "$dir/hours_25.csv" ], 3],
-	[[ '--hours', 'test/fixtures/hours_empty.csv' ], undef],
-	[[ '--zones', 'test/fixtures/zones_empty.csv' ], undef],
-	[[ '--status', 'test/fixtures/no_such_file.csv' ], undef]);
+	[[ '--hours', 'test/loader/hours_empty.csv' ], undef],
+	[[ '--zones', 'test/loader/zones_empty.csv' ], undef],
+	[[ '--status', 'test/loader/no_such_file.csv' ], undef]);
 for my $case (@refused)
 {
 	my ($args, $line) = @$case;

@@ -1,6 +1,7 @@
 # StoremonNode — a PostgreSQL::Test::Cluster node the way storemon runs:
-# storemon (and pg_cron) preloaded, fast to start, plus helpers the TAP
-# tests share.
+# storemon (and pg_cron) preloaded, fast to start, plus what the TAP tests
+# share: a database with roles and the sample feeds, the README's reporting
+# grants, waiting for a report's status.
 package StoremonNode;
 
 use strict;
@@ -8,10 +9,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep time);
 
 use Exporter 'import';
-our @EXPORT = qw(storemon_node load_sample wait_status worker_pid);
+our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid);
 
 # A started node; %conf: extra postgresql.conf lines, e.g.
 # (max_worker_processes => 8, preload => 'storemon').
@@ -26,6 +26,21 @@ sub storemon_node
 		  . "storemon.naptime = 500ms\n"
 		  . join('', map { "$_ = $conf{$_}\n" } sort keys %conf));
 	$node->start;
+	return $node;
+}
+
+# A started node and database $db, as a shared server has them; %opt: roles
+# => [...] (login roles, made first), owner => the database's owner, conf =>
+# {postgresql.conf lines, as storemon_node takes them}, bare => 1 for a
+# database without the extension and feeds.
+sub database_node
+{
+	my ($name, $db, %opt) = @_;
+	my $node = storemon_node($name, %{ $opt{conf} // {} });
+	my $roles = join('', map { "CREATE ROLE $_ LOGIN;" } @{ $opt{roles} // [] });
+	$node->safe_psql('postgres', $roles) if $roles ne '';
+	$node->safe_psql('postgres', "CREATE DATABASE $db" . ($opt{owner} ? " OWNER $opt{owner}" : ''));
+	load_sample($node, $db) unless $opt{bare};
 	return $node;
 }
 
@@ -45,20 +60,29 @@ sub load_sample
 	return;
 }
 
-# Poll the report's status until it is one of @wanted (or $timeout s pass).
+# README "Privileges": roles that trigger reports and read them.
+sub grant_reporting
+{
+	my ($node, $db, @roles) = @_;
+	my $to = join(', ', @roles);
+	$node->safe_psql($db, qq{
+		GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO $to;
+		GRANT INSERT (requested_as_of, interpolation), SELECT (id) ON storemon.reports TO $to;
+		GRANT USAGE ON SEQUENCE storemon.reports_seq TO $to;
+		GRANT SELECT ON storemon.reports, storemon.report_rows TO $to;
+	});
+	return;
+}
+
+# The report's status once it is one of @wanted (PostgreSQL::Test::Cluster's
+# poll_query_until), or whatever it is when that gives up: after
+# PG_TEST_TIMEOUT_DEFAULT seconds, as every wait of PostgreSQL's own tests.
 sub wait_status
 {
-	my ($node, $db, $id, $timeout, @wanted) = @_;
-	my $deadline = time + $timeout;
-	my $status = '';
-	while (time < $deadline)
-	{
-		$status = $node->safe_psql($db,
-			"SELECT status FROM storemon.reports WHERE id = '$id'");
-		return $status if grep { $_ eq $status } @wanted;
-		usleep(50_000);
-	}
-	return $status;
+	my ($node, $db, $id, @wanted) = @_;
+	my $in = join(', ', map { "'$_'" } @wanted);
+	$node->poll_query_until($db, "SELECT status IN ($in) FROM storemon.reports WHERE id = '$id'");
+	return $node->safe_psql($db, "SELECT status FROM storemon.reports WHERE id = '$id'");
 }
 
 # The pid of the storemon worker of $db computing a report ('' if none).

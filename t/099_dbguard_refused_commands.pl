@@ -13,16 +13,15 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep);
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
 # owner: a login role without CREATEDB
-my $node = attack_node('attack_dbguard', $db, roles => ['owner'], owner => 'owner');
+my $node = database_node('attack_dbguard', $db, roles => ['owner'], owner => 'owner');
 
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 my $id = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $id, 30, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
+is(wait_status($node, $db, $id, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
 
 for my $sql ('ALTER DATABASE shop RENAME TO shop2', 'CREATE DATABASE copy TEMPLATE shop',
 	'ALTER DATABASE shop RENAME TO shop2')
@@ -40,7 +39,7 @@ for my $sql ('ALTER DATABASE shop RENAME TO shop2', 'CREATE DATABASE copy TEMPLA
 }
 $locker->query_safe('COMMIT');
 $locker->quit;
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete',
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete',
 	'the report completes: refused commands stopped no worker');
 
 done_testing();

@@ -11,10 +11,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_cap', $db, roles => ['reporter'],
+my $node = database_node('attack_cap', $db, roles => ['reporter'],
 	conf => {'storemon.max_queued_reports_per_role' => 3});
 grant_reporting($node, $db, 'reporter');
 
@@ -22,7 +21,7 @@ grant_reporting($node, $db, 'reporter');
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 my $blocked = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $blocked, 30, 'Running'), 'Running', 'the worker waits on a report');
+is(wait_status($node, $db, $blocked, 'Running'), 'Running', 'the worker waits on a report');
 
 sub queued
 {

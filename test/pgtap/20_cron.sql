@@ -9,21 +9,9 @@ SELECT is((SELECT command FROM cron.job WHERE jobid = :job),
           'SELECT storemon.storemon_trigger_report(interpolation => ''nearest'')',
           'the job triggers a report through the extension''s schema');
 
-CREATE FUNCTION pg_temp.wait_cron_report(since timestamptz, timeout_s int) RETURNS uuid
-LANGUAGE plpgsql AS $$
-DECLARE
-    found uuid;
-    deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
-BEGIN
-    LOOP
-        SELECT id INTO found FROM reports WHERE queued_at > since AND status = 'Complete' LIMIT 1;
-        EXIT WHEN found IS NOT NULL OR clock_timestamp() > deadline;
-        PERFORM pg_sleep(0.5);
-    END LOOP;
-    RETURN found;
-END
-$$;
-SELECT pg_temp.wait_cron_report(:'scheduled_at', 100) AS cron_report \gset
+SELECT test_helpers.poll_until(format('SELECT EXISTS (SELECT FROM reports WHERE queued_at > %L AND status = %L)',
+                                      :'scheduled_at', 'Complete'), 100);
+SELECT (SELECT id FROM reports WHERE queued_at > :'scheduled_at' AND status = 'Complete' LIMIT 1) AS cron_report \gset
 SELECT isnt(:'cron_report'::text, ''::text, 'a scheduled run produced a Complete report');
 SELECT results_eq(format('SELECT * FROM test_helpers.report_rows(%L)', :'cron_report'),
                   format('SELECT * FROM storemon_compute((SELECT as_of FROM reports WHERE id = %L))', :'cron_report'),

@@ -12,10 +12,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_trigger', $db, roles => ['granted']);
+my $node = database_node('attack_trigger', $db, roles => ['granted']);
 $node->safe_psql($db, q{
 	GRANT SELECT ON storemon.store_status, storemon.menu_hours, storemon.timezones TO granted;
 	GRANT ALL ON storemon.reports, storemon.report_rows TO granted;
@@ -38,7 +37,7 @@ for my $table ('report_rows', 'reports')
 		CREATE TRIGGER zz_trap AFTER $event ON storemon.$table
 			FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.trap()});
 	my $id = $node->safe_psql($db, 'SET ROLE granted; SELECT storemon.storemon_trigger_report()');
-	wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+	wait_status($node, $db, $id, 'Complete', 'Failed');
 	$s->quit;
 	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'granted'}), 'f',
 		"a role granted ALL on storemon.$table is not superuser after the worker wrote it");

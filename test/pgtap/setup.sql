@@ -1,4 +1,4 @@
--- Run once by scripts/test before pg_prove: extensions and helpers for the
+-- Run once by scripts/pgtap before pg_prove: extensions and helpers for the
 -- pgTAP files.  Not a test itself.
 \set ON_ERROR_STOP 1
 CREATE EXTENSION IF NOT EXISTS pgtap;
@@ -8,35 +8,43 @@ CREATE SCHEMA IF NOT EXISTS test_helpers;
 -- The one line of the README's usage: the API unqualified in this database.
 ALTER DATABASE storemon_test SET search_path = "$user", public, storemon;
 
--- Wait (polling, 50 ms) until report id has one of the wanted statuses.
-CREATE OR REPLACE FUNCTION test_helpers.wait_report(id uuid, wanted text[], timeout_s float8 DEFAULT 60)
-RETURNS text LANGUAGE plpgsql AS $$
+-- Poll a query (one boolean) every 50 ms until it is true or timeout_s have
+-- passed, and say which: the TAP tests' poll_query_until for the pgTAP
+-- files, which are one psql session each and have no other way to wait.
+-- The statistics snapshot is dropped each time, so pg_stat_* views are read anew.
+CREATE OR REPLACE FUNCTION test_helpers.poll_until(query text, timeout_s float8)
+RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
-    st text;
+    done boolean;
     deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
 BEGIN
     LOOP
-        SELECT r.status INTO st FROM storemon.reports r WHERE r.id = wait_report.id;
-        EXIT WHEN st = ANY (wanted) OR clock_timestamp() > deadline;
+        PERFORM pg_stat_clear_snapshot();
+        EXECUTE query INTO done;
+        EXIT WHEN done OR clock_timestamp() > deadline;
         PERFORM pg_sleep(0.05);
     END LOOP;
-    RETURN st;
+    RETURN coalesce(done, false);
 END
 $$;
 
--- Wait (polling, 50 ms) until the detail storemon_get_report gives matches.
+-- The report's status once it is one of the wanted ones (or when the poll gives up).
+CREATE OR REPLACE FUNCTION test_helpers.wait_report(id uuid, wanted text[], timeout_s float8 DEFAULT 60)
+RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM test_helpers.poll_until(
+        format('SELECT status = ANY (%L) FROM storemon.reports WHERE id = %L', wanted, id), timeout_s);
+    RETURN (SELECT r.status FROM storemon.reports r WHERE r.id = wait_report.id);
+END
+$$;
+
+-- The detail storemon_get_report gives once it matches pattern (or when the poll gives up).
 CREATE OR REPLACE FUNCTION test_helpers.wait_detail(id uuid, pattern text, timeout_s float8 DEFAULT 30)
 RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    d text;
-    deadline timestamptz := clock_timestamp() + make_interval(secs => timeout_s);
 BEGIN
-    LOOP
-        SELECT g.detail INTO d FROM storemon.storemon_get_report(wait_detail.id) g LIMIT 1;
-        EXIT WHEN d ~ pattern OR clock_timestamp() > deadline;
-        PERFORM pg_sleep(0.05);
-    END LOOP;
-    RETURN d;
+    PERFORM test_helpers.poll_until(
+        format('SELECT detail ~ %L FROM storemon.storemon_get_report(%L) LIMIT 1', pattern, id), timeout_s);
+    RETURN (SELECT g.detail FROM storemon.storemon_get_report(wait_detail.id) g LIMIT 1);
 END
 $$;
 

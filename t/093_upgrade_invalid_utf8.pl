@@ -12,7 +12,6 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $node = storemon_node('attack_upgrade');
 my $db = 'shop';

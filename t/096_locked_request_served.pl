@@ -12,30 +12,29 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_skipped', $db, roles => ['purger'], conf => {'storemon.worker_idle_timeout' => '1s'});
+my $node = database_node('attack_skipped', $db, roles => ['purger'], conf => {'storemon.worker_idle_timeout' => '1s'});
 $node->safe_psql($db, q{GRANT SELECT, DELETE ON storemon.reports, storemon.report_rows TO purger});
 
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.menu_hours IN ACCESS EXCLUSIVE MODE');
 my $first = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-is(wait_status($node, $db, $first, 30, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
+is(wait_status($node, $db, $first, 'Running'), 'Running', 'a report is Running (blocked on a lock)');
 my $second = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
 
 my $purger = $node->background_psql($db);
 $purger->query_safe("SET ROLE purger; BEGIN; DELETE FROM storemon.reports WHERE id = '$second'");
 $locker->query_safe('COMMIT');
 $locker->quit;
-is(wait_status($node, $db, $first, 30, 'Complete', 'Failed'), 'Complete', 'the first report completes');
+is(wait_status($node, $db, $first, 'Complete', 'Failed'), 'Complete', 'the first report completes');
 sleep 3;    # three idle timeouts
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'storemon worker'"),
 	'1', 'the worker stays while the second request is locked');
 $purger->query_safe('ROLLBACK');
 $purger->quit;
 
-is(wait_status($node, $db, $second, 20, 'Complete', 'Failed'), 'Complete',
+is(wait_status($node, $db, $second, 'Complete', 'Failed'), 'Complete',
 	'the second request, committed and no longer locked, is served within seconds');
 
 done_testing();

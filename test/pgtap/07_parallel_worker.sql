@@ -6,24 +6,13 @@
 SET client_min_messages = warning;
 SELECT plan(4);
 
--- Parallel workers computing for a storemon worker (pg_stat_activity.leader_pid),
--- waited for up to 60 s: the test holds timezones locked so they stay there.
-CREATE FUNCTION pg_temp.parallel_workers_waiting() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-    n bigint;
-    deadline timestamptz := clock_timestamp() + interval '60 s';
-BEGIN
-    LOOP
-        PERFORM pg_stat_clear_snapshot();
-        SELECT count(*) INTO n FROM pg_stat_activity a
-        JOIN pg_stat_activity l ON a.leader_pid = l.pid
-        WHERE a.backend_type = 'parallel worker' AND l.backend_type = 'storemon worker'
-          AND a.wait_event_type = 'Lock';
-        EXIT WHEN n > 0 OR clock_timestamp() > deadline;
-        PERFORM pg_sleep(0.01);
-    END LOOP;
-    RETURN n;
-END
+-- Parallel workers computing for a storemon worker (pg_stat_activity.leader_pid)
+-- and waiting for a lock: the test holds timezones locked so they stay there.
+CREATE FUNCTION pg_temp.parallel_workers_waiting() RETURNS bigint LANGUAGE sql AS $$
+    SELECT count(*) FROM pg_stat_activity a
+    JOIN pg_stat_activity l ON a.leader_pid = l.pid
+    WHERE a.backend_type = 'parallel worker' AND l.backend_type = 'storemon worker'
+      AND a.wait_event_type = 'Lock'
 $$;
 ANALYZE store_status;
 ALTER SYSTEM SET storemon.parallel_workers = 2;
@@ -35,6 +24,7 @@ SELECT dblink_connect('locker', test_helpers.conninfo());
 SELECT dblink_exec('locker', 'BEGIN');
 SELECT dblink_exec('locker', 'LOCK TABLE timezones IN ACCESS EXCLUSIVE MODE');
 SELECT storemon_trigger_report() AS id \gset
+SELECT test_helpers.poll_until('SELECT pg_temp.parallel_workers_waiting() > 0', 60);
 SELECT cmp_ok(pg_temp.parallel_workers_waiting(), '>=', 1::bigint,
               'the worker runs the report with parallel workers');
 SELECT dblink_exec('locker', 'ROLLBACK');

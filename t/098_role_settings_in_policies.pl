@@ -13,10 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_role_settings', $db, roles => ['tenant']);
+my $node = database_node('attack_role_settings', $db, roles => ['tenant']);
 grant_reporting($node, $db, 'tenant');
 my $as_of = '2023-01-25 18:00:00+00';
 $node->safe_psql($db, q{
@@ -32,7 +31,7 @@ my ($rc, $mine, $err) = $node->psql($db, "SELECT count(*) FROM storemon.storemon
 cmp_ok($mine, '>', 0, "the tenant's storemon_compute sees $mine stores") or diag($err);
 
 my $id = ($node->psql($db, "SELECT storemon.storemon_trigger_report('$as_of')", extra_params => ['-U', 'tenant']))[1];
-my $status = wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+my $status = wait_status($node, $db, $id, 'Complete', 'Failed');
 my $stored = $node->safe_psql($db, "SELECT count(*) FROM storemon.report_rows WHERE report_id = '$id'");
 ok($status ne 'Complete' || $stored == $mine,
 	"the tenant's report is not a Complete report of $stored stores where the tenant sees $mine");

@@ -1,6 +1,6 @@
 -- The report queue and worker: trigger, get, CSV, snapshot, concurrency,
 -- failure, privileges, purge.  Runs outside a transaction: the worker only
--- sees committed requests.  Expects data/ loaded (scripts/test does it).
+-- sees committed requests.  Expects data/ loaded (scripts/pgtap does it).
 SELECT plan(51);
 
 SELECT cmp_ok((SELECT count(*) FROM store_status), '>', 0::bigint, 'the sample feed is loaded');

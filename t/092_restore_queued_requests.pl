@@ -13,10 +13,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_restore', $db, roles => ['reporter']);
+my $node = database_node('attack_restore', $db, roles => ['reporter']);
 grant_reporting($node, $db, 'reporter');
 $node->safe_psql($db, q{
 	-- more stores, so that restoring the polls takes a moment (the sample's, renamed)
@@ -30,14 +29,14 @@ my $as_of = '2023-01-25 18:00:00+00';
 
 # A finished report, to come back whole.
 my $done = $node->safe_psql($db, "SELECT storemon.storemon_trigger_report('$as_of')");
-is(wait_status($node, $db, $done, 60, 'Complete', 'Failed'), 'Complete', 'a report is Complete before the dump');
+is(wait_status($node, $db, $done, 'Complete', 'Failed'), 'Complete', 'a report is Complete before the dump');
 my $csv = $node->safe_psql($db, "SELECT storemon.storemon_report_csv('$done')");
 
 # The worker holds one report, waiting to write its rows; the others queue behind it.
 my $locker = $node->background_psql($db);
 $locker->query_safe('BEGIN; LOCK TABLE storemon.report_rows IN SHARE MODE');
 my $running = $node->safe_psql($db, "SELECT storemon.storemon_trigger_report('$as_of')");
-is(wait_status($node, $db, $running, 30, 'Running'), 'Running', 'a report is Running');
+is(wait_status($node, $db, $running, 'Running'), 'Running', 'a report is Running');
 my $queued_su = $node->safe_psql($db, "SELECT storemon.storemon_trigger_report('$as_of', 'previous')");
 my $queued_rep = ($node->psql($db, "SET ROLE reporter; SELECT storemon.storemon_trigger_report('$as_of')"))[1];
 is($node->safe_psql($db, "SELECT count(*) FROM storemon.reports WHERE status = 'Queued'"), '2', 'two requests are Queued');

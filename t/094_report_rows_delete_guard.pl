@@ -11,14 +11,13 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_rows', $db, roles => ['purger']);
+my $node = database_node('attack_rows', $db, roles => ['purger']);
 $node->safe_psql($db, q{GRANT SELECT, DELETE ON storemon.reports, storemon.report_rows TO purger});
 
 my $id = $node->safe_psql($db, q{SELECT storemon.storemon_trigger_report('2023-01-25 18:00+00')});
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report is Complete');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a report is Complete');
 my $rows = $node->safe_psql($db, "SELECT count(*) FROM storemon.report_rows WHERE report_id = '$id'");
 
 my ($rc, $out, $err) = $node->psql($db,

@@ -16,10 +16,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'coord';
-my $node = attack_node('attack_coordinator_schema', $db, roles => ['owner'], owner => 'owner', bare => 1);
+my $node = database_node('attack_coordinator_schema', $db, roles => ['owner'], owner => 'owner', bare => 1);
 $node->safe_psql($db, q{SET ROLE owner; CREATE SCHEMA storemon_coordinator});
 
 my ($rc, $out, $err) = $node->psql($db, 'CREATE EXTENSION storemon_coordinator CASCADE');
@@ -50,7 +49,7 @@ SKIP:
 	});
 	diag($err) if $rc != 0;
 	my $id = $node->safe_psql($db, 'SELECT storemon.storemon_trigger_report()');
-	wait_status($node, $db, $id, 30, 'Complete', 'Failed');
+	wait_status($node, $db, $id, 'Complete', 'Failed');
 	is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'owner'}), 'f',
 		'the database owner is not superuser after a superuser\'s report on the coordinator');
 }

@@ -12,10 +12,9 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use StoremonNode;
-use AttackNode;
 
 my $db = 'shop';
-my $node = attack_node('attack_settings', $db, roles => [qw(owner reporter reporter2)], owner => 'owner',
+my $node = database_node('attack_settings', $db, roles => [qw(owner reporter reporter2)], owner => 'owner',
 	conf => {'storemon.worker_idle_timeout' => '30s'});
 grant_reporting($node, $db, 'reporter', 'reporter2');
 
@@ -52,9 +51,9 @@ my ($rc, $out, $err) = $node->psql($db, q{SET ROLE owner;
 is($rc, 0, 'the database owner plants an operator and a policy on its own table') or diag($err);
 
 my $id = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-isnt(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Running', 'the reporter\'s report is computed');
+isnt(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Running', 'the reporter\'s report is computed');
 my $second = ($node->psql($db, 'SET ROLE reporter2; SELECT storemon.storemon_trigger_report()'))[1];
-wait_status($node, $db, $second, 30, 'Complete', 'Failed');
+wait_status($node, $db, $second, 'Complete', 'Failed');
 is($node->safe_psql('postgres', q{SELECT rolsuper FROM pg_roles WHERE rolname = 'owner'}), 'f',
 	'the database owner is not superuser after reports were computed under its policy');
 
@@ -66,9 +65,9 @@ $node->safe_psql($db, q{SET ROLE owner; DROP POLICY everyone ON public.store_own
 		USING (pg_catalog.set_config('default_transaction_read_only', 'on', false) IS NOT NULL)});
 my $offset = -s $node->logfile;
 $id = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report under the read-only policy completes');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a report under the read-only policy completes');
 $second = ($node->psql($db, 'SET ROLE reporter2; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $second, 30, 'Complete', 'Failed'), 'Complete', 'and the next one too');
+is(wait_status($node, $db, $second, 'Complete', 'Failed'), 'Complete', 'and the next one too');
 my $log = slurp_file($node->logfile, $offset);
 unlike($log, qr/cannot execute \w+ in a read-only transaction/,
 	'the worker\'s own statements never run under a setting the requester\'s policy made');
@@ -77,7 +76,7 @@ unlike($log, qr/cannot execute \w+ in a read-only transaction/,
 $node->safe_psql($db, q{SET ROLE owner; DROP POLICY read_only ON public.store_owners;
 	CREATE POLICY locker ON public.store_owners USING (pg_catalog.pg_try_advisory_lock(4242))});
 $id = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-is(wait_status($node, $db, $id, 30, 'Complete', 'Failed'), 'Complete', 'a report under the locking policy completes');
+is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a report under the locking policy completes');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
 	WHERE a.backend_type = 'storemon worker' AND l.locktype = 'advisory' AND l.objid = 4242}), '0',
 	'the worker holds no session lock its requester took');
