@@ -4,7 +4,7 @@
 # security-restricted operation.  The worker then runs its own statements
 # as the bootstrap superuser under that setting: with search_path put
 # before pg_catalog, the unqualified "id = $1" of sm_queue_complete runs
-# the owner's operator as superuser.  Fails on the current code, on purpose.
+# the owner's operator as superuser.  Failed on 1.2; holds since 1.3.
 use strict;
 use warnings;
 use lib 't';

@@ -2,8 +2,8 @@
 # query that does not see the rows of the statement being inserted, nor
 # (under REPEATABLE READ) the rows other sessions of the role committed
 # after the transaction's snapshot.  A role with the README's reporting
-# grants queues any number of requests in one statement.  Fails on the
-# current code, on purpose.
+# grants queues any number of requests in one statement.
+# Failed on 1.2; holds since 1.3.
 use strict;
 use warnings;
 use lib 't';

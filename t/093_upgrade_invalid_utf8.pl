@@ -4,7 +4,7 @@
 # that is not valid UTF-8).  1.2--1.3's repair of exactly those rows
 # raises "invalid byte sequence" inside its own exception handler, so the
 # update fails and the database can neither be upgraded nor restored.
-# Fails on the current code, on purpose.
+# Failed on 1.2; holds since 1.3.
 use strict;
 use warnings;
 use lib 't';

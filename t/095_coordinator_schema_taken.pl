@@ -7,8 +7,8 @@
 # storemon_default_as_of).  The next report a superuser asks for (a pg_cron
 # job of postgres, say) is computed as that superuser through
 # storemon_report_rows, and runs the owner's code.  storemon itself refuses
-# taken schema names; its coordinator does not.  Fails on the current code,
-# on purpose.
+# taken schema names; storemon_coordinator 1.0 did not.  Failed on
+# storemon_coordinator 1.0; holds since 1.1.
 use strict;
 use warnings;
 use lib 't';

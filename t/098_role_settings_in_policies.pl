@@ -4,8 +4,7 @@
 # DATABASE ... SET app.prefix).  The worker computes as the role but
 # without the role's settings, so the policy sees none and the report is
 # Complete with no stores, while the same role's storemon_compute sees
-# its stores.  Either equal, or not Complete.  Fails on the current code,
-# on purpose.
+# its stores.  Either equal, or not Complete.  Failed on 1.2; holds since 1.3.
 use strict;
 use warnings;
 use lib 't';

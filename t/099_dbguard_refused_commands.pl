@@ -4,7 +4,7 @@
 # for the owner: a database owner without CREATEDB runs either, is
 # refused, and its database's workers were told to leave all the same.
 # Three refused commands and another role's Running report is Failed
-# ("gave up after 3 attempt(s)").  Fails on the current code, on purpose.
+# ("gave up after 3 attempt(s)").  Failed on 1.2; holds since 1.3.
 use strict;
 use warnings;
 use lib 't';
