@@ -11,7 +11,9 @@
 # types (the threat the check exists for; sql/storemon_coordinator.sql).
 # The administrator writes the string, so this is a check that can be
 # fooled by a plausible string, not a way in by itself.
-# Fails on 1.3 as it is.
+# Failed on 1.3 as first written; check_shards now reads each string with
+# libpq's own parser (storemon_internal.conninfo_value), and agrees with
+# libpq on every string below.
 use strict;
 use warnings;
 use lib 't';
@@ -27,19 +29,54 @@ $node->safe_psql('postgres', 'CREATE DATABASE shard0 OWNER owner');
 $node->safe_psql('shard0', 'ALTER DATABASE shard0 SET search_path = public, pg_catalog');
 $node->safe_psql($db, 'CREATE EXTENSION storemon_coordinator CASCADE');
 
-my $connstr = sprintf('host=%s port=%d dbname=shard0 application_name=coordinator\ options=-csearch_path=',
-	$node->host, $node->port);
+my $base = sprintf('host=%s port=%d dbname=shard0', $node->host, $node->port);
+my $uri = sprintf('postgresql:///shard0?host=%s&port=%d', $node->host, $node->port);
+# Each string, and whether a connection made with it runs with an empty
+# search_path: check_shards must agree with libpq on every one.
+my @strings = (
+	[1, "$base options=-csearch_path="],
+	[1, "$base options='-c search_path='"],
+	[1, "$base options = '-csearch_path='"],
+	[1, "options=-cwork_mem=1MB $base options=-csearch_path="],
+	[1, "$uri&options=-csearch_path%3D"],
+	[0, "$base application_name=coordinator\\ options=-csearch_path="],
+	[0, "$base application_name='coordinator options=-csearch_path='"],
+	[0, "$base options=-csearch_path= options=-cwork_mem=1MB"],
+	[0, "$base options='-csearch_path= -csearch_path=public'"],
+	[0, $base],
+	[0, "$uri&application_name=x%20options%3D-csearch_path%3D"],
+);
+my $i = 0;
+for my $case (@strings)
+{
+	my ($pinned, $connstr) = @$case;
+	# Control: what libpq makes of the string.
+	my ($rc, $out, $err) = $node->psql('postgres', 'SHOW search_path', connstr => $connstr);
+	is($rc == 0 && $out eq '' ? 1 : 0, $pinned, "libpq: $connstr " . ($pinned ? 'pins' : 'does not pin') . ' search_path')
+	  or diag($err);
+	(my $option = $connstr) =~ s/'/''/g;
+	my $server = $i++ ? 'ALTER SERVER storemon_shards OPTIONS (SET' : 'CREATE SERVER storemon_shards FOREIGN DATA WRAPPER plproxy OPTIONS (modular_mapping \'1\',';
+	$node->safe_psql($db, "$server p0 '$option')");
+	($rc, $out, $err) = $node->psql($db, 'SELECT storemon_coordinator.check_shards()');
+	if ($pinned)
+	{
+		is($rc, 0, "check_shards accepts it") or diag($err);
+	}
+	else
+	{
+		like($err, qr/connection string of shard\(s\) p0 does not pin search_path/, 'check_shards refuses it');
+	}
+}
 
-# Control: what libpq makes of that string.
-my ($rc, $out, $err) = $node->psql('postgres', 'SHOW search_path',
-	connstr => $connstr);
-is($out, 'public, pg_catalog', 'a connection made with that string does not pin search_path (control)')
-  or diag($err);
-
-(my $option = $connstr) =~ s/'/''/g;
-$node->safe_psql($db, "CREATE SERVER storemon_shards FOREIGN DATA WRAPPER plproxy
-	OPTIONS (modular_mapping '1', p0 '$option')");
-($rc, $out, $err) = $node->psql($db, 'SELECT storemon_coordinator.check_shards()');
-like($err, qr/does not pin search_path/, 'check_shards refuses the shard');
+# A string libpq cannot read pins nothing either, and is refused the same way.
+$node->safe_psql($db, "ALTER SERVER storemon_shards OPTIONS (SET p0 'host=''unterminated options=-csearch_path=')");
+my ($rc, $out, $err) = $node->psql($db, 'SELECT storemon_coordinator.check_shards()');
+like($err, qr/shard\(s\) p0 does not pin search_path/, 'a string libpq cannot read is refused, naming the shard');
+($rc, $out, $err) = $node->psql($db, q{SELECT storemon_internal.conninfo_value('host=''x', 'options')});
+like($err, qr/libpq cannot read the connection string: unterminated quoted string/, 'conninfo_value says what libpq said');
+($rc, $out, $err) = $node->psql($db, q{SELECT storemon_internal.conninfo_value('host=x', 'no_such_keyword')});
+like($err, qr/"no_such_keyword" is not a libpq connection keyword/, 'and names a keyword libpq does not know');
+is($node->safe_psql($db, q{SELECT storemon_internal.conninfo_value('host=x', 'options') IS NULL}), 't',
+	'an absent keyword is NULL');
 
 done_testing();
