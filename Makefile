@@ -36,7 +36,9 @@ DATA_built = sql/storemon--$(EXTVERSION).sql sql/storemon_coordinator--$(COORDIN
 # (PGXS's PROGRAM); ./storemon-load is a copy for the tests and the demo.
 # On Debian it is also linked from /usr/bin (install-loader-link below).
 EXTRA_CLEAN = storemon-load
-PG_CPPFLAGS = -Isrc
+PG_CPPFLAGS = -Isrc -I$(libpq_srcdir)
+# libpq's own parser of connection strings (src/server/conninfo.c), as dblink links it
+SHLIB_LINK_INTERNAL = $(libpq)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
 # make installcheck: pg_regress, inputs in sql/, expected outputs in

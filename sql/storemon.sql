@@ -52,7 +52,7 @@ GRANT USAGE ON SCHEMA storemon_internal TO PUBLIC;
 -- A store_id is at most 1024 bytes: longer ones would not fit the indexes.
 --------------------------------------------------------------------------
 
--- The CHECKs of the feed tables, one C call each (src/functions.c): a bulk
+-- The CHECKs of the feed tables, one C call each (src/server/feed_functions.c): a bulk
 -- COPY checks every poll, and the loader names a bad row by the same rules.
 CREATE FUNCTION storemon_internal.store_id_ok(store_id text)
 RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_store_id_ok'
@@ -65,6 +65,13 @@ RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_status_ok'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION storemon_internal.status_ok(text) IS
 'store_status''s CHECK: a status of exactly active or inactive.';
+
+-- A connection string as libpq reads it (src/server/conninfo.c).
+CREATE FUNCTION storemon_internal.conninfo_value(connstr text, keyword text)
+RETURNS text AS 'MODULE_PATHNAME', 'storemon_conninfo_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION storemon_internal.conninfo_value(text, text) IS
+'The value libpq takes for keyword from the connection string (the last given; NULL if none), read by libpq''s own parser: storemon_coordinator checks its shards'' search_path with it.';
 
 CREATE TABLE storemon.store_status (
     store_id      text COLLATE "C" NOT NULL
@@ -111,7 +118,7 @@ SELECT pg_catalog.pg_extension_config_dump('storemon.menu_hours', '');
 SELECT pg_catalog.pg_extension_config_dump('storemon.timezones', '');
 
 --------------------------------------------------------------------------
--- The computation (src/compute.c, src/functions.c).  The C entry points
+-- The computation (src/server/store_walk.c, src/server/report_functions.c).  The C entry points
 -- check that the caller may SELECT the tables they read.
 --------------------------------------------------------------------------
 
@@ -165,7 +172,7 @@ RETURNS void AS 'MODULE_PATHNAME', 'storemon_check_request' LANGUAGE C IMMUTABLE
 COMMENT ON FUNCTION storemon_internal.check_request(timestamptz, text) IS 'The checks of a report request: a known interpolation mode and an as_of the computation can handle.';
 
 --------------------------------------------------------------------------
--- Any window, and the outage episodes in it (src/window_functions.c).
+-- Any window, and the outage episodes in it (src/server/windows.c).
 --------------------------------------------------------------------------
 
 CREATE FUNCTION storemon.storemon_window(
@@ -206,7 +213,7 @@ COMMENT ON FUNCTION storemon.storemon_outages(timestamptz, text, interval, text[
 'Each maximal stretch of business time a store was down inside (as_of - period, as_of], in store_id and time order: [started_at, ended_at) in UTC and on the store''s local clock.  A store''s duration_us add up exactly to its storemon_window downtime_us.  Needs SELECT on the three feed tables.';
 
 --------------------------------------------------------------------------
--- A picture of one store's week (src/store_svg.c).
+-- A picture of one store's week (src/server/store_svg.c).
 --------------------------------------------------------------------------
 
 CREATE FUNCTION storemon.storemon_store_svg(
@@ -289,11 +296,11 @@ COMMENT ON FUNCTION storemon_internal.shown(text) IS 'A value for an error messa
 -- value, and the caller's transaction leaves every table as it was.
 --------------------------------------------------------------------------
 
--- The shape of a feed timestamp (src/feed_format.c), checked in C.
+-- The shape of a feed timestamp (src/core/feed_format.c), checked in C.
 CREATE FUNCTION storemon_internal.is_feed_timestamp(v text)
 RETURNS boolean AS 'MODULE_PATHNAME', 'storemon_is_feed_timestamp'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION storemon_internal.is_feed_timestamp(text) IS 'Loader: has the value the shape of a feed timestamp (src/feed_format.c)?';
+COMMENT ON FUNCTION storemon_internal.is_feed_timestamp(text) IS 'Loader: has the value the shape of a feed timestamp (src/core/feed_format.c)?';
 
 -- The guard an INSERT puts on a value no cast or constraint refuses but
 -- the feed format does: it sends the load to its row-by-row checks.
@@ -320,7 +327,7 @@ AS $$
 $$;
 COMMENT ON FUNCTION storemon_internal.store_id_problem() IS 'Loader: the checks every store_id gets, as a CASE branch.';
 
--- Read store_status's indexes into shared buffers (src/functions.c): a
+-- Read store_status's indexes into shared buffers (src/server/feed_functions.c): a
 -- bulk-built index is written past them, and the first report would read
 -- it cold.
 CREATE FUNCTION storemon_internal.warm_indexes()
@@ -566,7 +573,7 @@ COMMENT ON FUNCTION storemon.storemon_load_staged(text, text[], text, text[], te
 'Validate and load CSV feeds staged by the storemon-load client: polls are appended, hours and zones replaced (a file without data rows is refused unless allow_empty). The first bad row stops the load with its file, line and value.';
 
 --------------------------------------------------------------------------
--- Reports: a queue served by the background worker (src/worker.c).
+-- Reports: a queue served by the background worker (src/worker/).
 --------------------------------------------------------------------------
 
 CREATE SEQUENCE storemon.reports_seq;
@@ -663,7 +670,7 @@ CREATE TRIGGER reports_wake_workers AFTER INSERT ON storemon.reports
     FOR EACH STATEMENT EXECUTE FUNCTION storemon_internal.wake_workers();
 COMMENT ON TRIGGER reports_wake_workers ON storemon.reports IS 'New requests wake the report worker at commit.';
 
--- A request is only what its caller may say (src/queue_triggers.c).
+-- A request is only what its caller may say (src/worker/queue_sql.c).
 CREATE FUNCTION storemon_internal.guard_request()
 RETURNS trigger AS 'MODULE_PATHNAME', 'storemon_guard_request' LANGUAGE C;
 COMMENT ON FUNCTION storemon_internal.guard_request() IS
@@ -725,8 +732,8 @@ $$;
 COMMENT ON FUNCTION storemon.storemon_trigger_report(timestamptz, text) IS
 'Queue a report (as_of default: the latest poll when it is computed) and return its id at once; the background worker computes it after this transaction commits, with the privileges and row security of the calling role.  Needs INSERT (requested_as_of, interpolation) on storemon.reports and USAGE on storemon.reports_seq.';
 
--- What the worker computing report_id is doing (src/worker.c keeps it in
--- shared memory): "1000/14000 stores done", "waiting for a lock ...", or
+-- What the worker computing report_id is doing (src/worker/shared_memory.c
+-- keeps it in shared memory): "1000/14000 stores done", "waiting for a lock ...", or
 -- NULL when no live worker is computing it.  A NULL id answers NULL
 -- without reaching the C code.
 CREATE FUNCTION storemon_internal.progress(report_id uuid)

@@ -43,6 +43,17 @@ BEGIN
 END
 $$;
 
+-- The shards' check reads connection strings with storemon 1.3's
+-- conninfo_value (libpq's own parser).
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('storemon_internal.conninfo_value(pg_catalog.text, pg_catalog.text)') IS NULL THEN
+        RAISE EXCEPTION 'storemon: storemon_coordinator 1.1 needs storemon 1.3 or later'
+            USING HINT = 'ALTER EXTENSION storemon UPDATE first.';
+    END IF;
+END
+$$;
+
 -- The hash of a store id: hashtext, PostgreSQL's own and stable across
 -- servers of one major version.
 CREATE FUNCTION storemon_coordinator.store_hash(store_id text)
@@ -79,23 +90,32 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    unpinned text;
+    shard record;
+    options text;
+    unpinned text[] := '{}';
 BEGIN
-    -- exactly one options keyword, and that one pins search_path (libpq takes the last)
-    SELECT string_agg('p' || s.shard, ', ' ORDER BY s.shard) INTO unpinned
-    FROM storemon_coordinator.shards() s
-    WHERE s.connstr !~ '(^|\s)options=-csearch_path=(\s|$)'
-       OR (SELECT count(*) FROM regexp_matches(s.connstr, '(^|\s)options\s*=', 'g')) <> 1;
-    IF unpinned IS NOT NULL THEN
-        RAISE EXCEPTION 'storemon: the connection string of shard(s) % does not pin search_path', unpinned
+    -- the options libpq will use (the last given), as libpq's own parser reads the string
+    FOR shard IN SELECT * FROM storemon_coordinator.shards() LOOP
+        BEGIN
+            options := storemon_internal.conninfo_value(shard.connstr, 'options');
+        EXCEPTION WHEN invalid_parameter_value THEN
+            options := NULL;   -- not a connection string libpq reads: it pins nothing
+        END;
+        IF options IS DISTINCT FROM '-csearch_path=' AND options IS DISTINCT FROM '-c search_path=' THEN
+            unpinned := unpinned || ('p' || shard.shard);
+        END IF;
+    END LOOP;
+    IF cardinality(unpinned) > 0 THEN
+        RAISE EXCEPTION 'storemon: the connection string of shard(s) % does not pin search_path',
+                array_to_string(unpinned, ', ')
             USING ERRCODE = 'invalid_authorization_specification',
                   DETAIL = 'A shard''s owner could otherwise shadow the type names PL/Proxy sends with types of its own.',
-                  HINT = 'Add options=-csearch_path= to each partition, e.g. ALTER SERVER storemon_shards OPTIONS (SET p0 ''host=... dbname=... options=-csearch_path='').';
+                  HINT = 'End each partition''s string with options=-csearch_path=, e.g. ALTER SERVER storemon_shards OPTIONS (SET p0 ''host=... dbname=... options=-csearch_path='').';
     END IF;
 END
 $$;
 COMMENT ON FUNCTION storemon_coordinator.check_shards() IS
-'Refuse shards whose connection string does not set an empty search_path (options=-csearch_path=).';
+'Refuse shards whose connection string, as libpq reads it, does not set an empty search_path (options=-csearch_path=).';
 
 -- The rule.  Over no shards it is refused, not a division by zero.
 CREATE FUNCTION storemon_coordinator.shard_of(store_id text, shards int)
@@ -227,7 +247,7 @@ COMMENT ON FUNCTION storemon_coordinator.storemon_compute(timestamptz, text, tex
 'The report gathered from every shard (or only the listed stores'' shards) with one as_of fixed first, in store_id byte order.';
 
 -- What storemon's report worker asks of an extension that computes its
--- reports (src/requester.c): the latest poll, and the rows of every shard,
+-- reports (src/worker/requester.c): the latest poll, and the rows of every shard,
 -- unordered (report_rows is read in store_id order), after the check.
 CREATE FUNCTION storemon_coordinator.storemon_report_as_of()
 RETURNS timestamptz LANGUAGE sql STABLE

@@ -25,6 +25,9 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 #include "utils/syscache.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h" /* VARDATA_ANY and the like, in postgres.h before 16 */
+#endif
 
 /*
  * 16, commit afbfc02983f8 ("Refactor ownercheck functions"): one

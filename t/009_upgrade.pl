@@ -93,7 +93,7 @@ is($node->psql($db, "INSERT INTO storemon.store_status (store_id, status, timest
 # CHECK is store_id_ok, under the name 1.0 gave it, so errors read as before.
 my $id_checks = q{SET search_path = pg_catalog;
 	SELECT string_agg(conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid), E'\n' ORDER BY conname)
-	FROM pg_constraint WHERE connamespace = 'storemon'::regnamespace AND conname LIKE '%store_id%'};
+	FROM pg_constraint WHERE connamespace = 'storemon'::regnamespace AND contype = 'c' AND conname LIKE '%store_id%'};
 my $want_checks = join("\n", map { "storemon.$_ ${_}_store_id_check CHECK (storemon_internal.store_id_ok(store_id))" }
 	qw(menu_hours store_status timezones));
 is($node->safe_psql($_, $id_checks), $want_checks, "$_: every store_id CHECK is storemon_internal.store_id_ok")

@@ -6,7 +6,7 @@
 \echo Use "ALTER EXTENSION storemon UPDATE TO '1.3'" to load this file. \quit
 
 --------------------------------------------------------------------------
--- The queue: a request is only what its caller may say (src/queue_triggers.c).
+-- The queue: a request is only what its caller may say (src/worker/queue_sql.c).
 --------------------------------------------------------------------------
 
 -- 1.2 kept a mode cut in the middle of a character in an error text, which
@@ -195,7 +195,7 @@ COMMENT ON FUNCTION storemon_internal.bulk_rebuild_indexes() IS
 'Loader: build store_status''s indexes that bulk_drop_indexes dropped, from the extension''s own definitions, with their comments, then warm them; nothing when none is missing.';
 
 -- Timestamps without an offset are UTC whatever the session says (SPEC.md);
--- their shape is checked by is_feed_timestamp (src/feed_format.c) alone,
+-- their shape is checked by is_feed_timestamp (src/core/feed_format.c) alone,
 -- which sql/loader.sql shows equal to 1.0's regular expression.
 CREATE OR REPLACE FUNCTION storemon.storemon_load_staged(status_file text DEFAULT NULL,
     status_header text[] DEFAULT NULL, hours_file text DEFAULT NULL, hours_header text[] DEFAULT NULL,
@@ -394,3 +394,19 @@ AS $$
                WHEN NOT storemon_internal.store_id_ok(btrim(%1$I))
                    THEN format('store_id %%s is longer than 1024 bytes', storemon_internal.shown(%1$I))$f$
 $$;
+
+--------------------------------------------------------------------------
+-- A connection string as libpq reads it (src/server/conninfo.c), for
+-- storemon_coordinator 1.1's check that each shard pins search_path: a
+-- pattern over the text took an escaped "\ options=..." inside another
+-- value for the keyword.
+--------------------------------------------------------------------------
+
+CREATE FUNCTION storemon_internal.conninfo_value(connstr text, keyword text)
+RETURNS text AS 'MODULE_PATHNAME', 'storemon_conninfo_value'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION storemon_internal.conninfo_value(text, text) IS
+'The value libpq takes for keyword from the connection string (the last given; NULL if none), read by libpq''s own parser: storemon_coordinator checks its shards'' search_path with it.';
+
+-- The comment names the file where it lives now (src/ has a folder a layer).
+COMMENT ON FUNCTION storemon_internal.is_feed_timestamp(text) IS 'Loader: has the value the shape of a feed timestamp (src/core/feed_format.c)?';

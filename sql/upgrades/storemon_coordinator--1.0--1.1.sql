@@ -23,29 +23,49 @@ BEGIN
 END
 $$;
 
+-- The shards' check reads connection strings with storemon 1.3's
+-- conninfo_value (libpq's own parser).
+DO $$
+BEGIN
+    IF pg_catalog.to_regprocedure('storemon_internal.conninfo_value(pg_catalog.text, pg_catalog.text)') IS NULL THEN
+        RAISE EXCEPTION 'storemon: storemon_coordinator 1.1 needs storemon 1.3 or later'
+            USING HINT = 'ALTER EXTENSION storemon UPDATE first.';
+    END IF;
+END
+$$;
+
 CREATE FUNCTION storemon_coordinator.check_shards()
 RETURNS void
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    unpinned text;
+    shard record;
+    options text;
+    unpinned text[] := '{}';
 BEGIN
-    -- exactly one options keyword, and that one pins search_path (libpq takes the last)
-    SELECT string_agg('p' || s.shard, ', ' ORDER BY s.shard) INTO unpinned
-    FROM storemon_coordinator.shards() s
-    WHERE s.connstr !~ '(^|\s)options=-csearch_path=(\s|$)'
-       OR (SELECT count(*) FROM regexp_matches(s.connstr, '(^|\s)options\s*=', 'g')) <> 1;
-    IF unpinned IS NOT NULL THEN
-        RAISE EXCEPTION 'storemon: the connection string of shard(s) % does not pin search_path', unpinned
+    -- the options libpq will use (the last given), as libpq's own parser reads the string
+    FOR shard IN SELECT * FROM storemon_coordinator.shards() LOOP
+        BEGIN
+            options := storemon_internal.conninfo_value(shard.connstr, 'options');
+        EXCEPTION WHEN invalid_parameter_value THEN
+            options := NULL;   -- not a connection string libpq reads: it pins nothing
+        END;
+        IF options IS DISTINCT FROM '-csearch_path=' AND options IS DISTINCT FROM '-c search_path=' THEN
+            unpinned := unpinned || ('p' || shard.shard);
+        END IF;
+    END LOOP;
+    IF cardinality(unpinned) > 0 THEN
+        RAISE EXCEPTION 'storemon: the connection string of shard(s) % does not pin search_path',
+                array_to_string(unpinned, ', ')
             USING ERRCODE = 'invalid_authorization_specification',
                   DETAIL = 'A shard''s owner could otherwise shadow the type names PL/Proxy sends with types of its own.',
-                  HINT = 'Add options=-csearch_path= to each partition, e.g. ALTER SERVER storemon_shards OPTIONS (SET p0 ''host=... dbname=... options=-csearch_path='').';
+                  HINT = 'End each partition''s string with options=-csearch_path=, e.g. ALTER SERVER storemon_shards OPTIONS (SET p0 ''host=... dbname=... options=-csearch_path='').';
     END IF;
 END
 $$;
 COMMENT ON FUNCTION storemon_coordinator.check_shards() IS
-'Refuse shards whose connection string does not set an empty search_path (options=-csearch_path=).';
+'Refuse shards whose connection string, as libpq reads it, does not set an empty search_path (options=-csearch_path=).';
 
 CREATE OR REPLACE FUNCTION storemon_coordinator.storemon_default_as_of()
 RETURNS timestamptz

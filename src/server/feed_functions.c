@@ -16,6 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
+#include "compat.h"
 #include "core/feed_format.h"
 #include "server/catalog.h"
 

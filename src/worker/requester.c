@@ -246,6 +246,21 @@ apply_role_settings(Oid role)
 	}
 }
 
+/*
+ * The worker's own replica mode keeps other roles' triggers from firing in
+ * it; the requester's code must not inherit that, or storemon's guards
+ * (triggers too) would be off for what it writes.  It writes nothing: a
+ * report only reads, and the setting cannot be undone once read.
+ */
+static void
+requester_part_settings(void)
+{
+	(void)set_config_option("session_replication_role", "origin", PGC_SUSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, ERROR, false);
+	(void)set_config_option("transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, ERROR, false);
+}
+
 void
 sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
 {
@@ -264,6 +279,7 @@ sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
 	 * under it.  An error ends the transaction, which restores both.
 	 */
 	guc_level = NewGUCNestLevel();
+	requester_part_settings();
 	GetUserIdAndSecContext(&saved_user, &saved_context);
 	SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                 SECURITY_RESTRICTED_OPERATION);
