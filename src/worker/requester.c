@@ -257,8 +257,13 @@ requester_part_settings(void)
 {
 	(void)set_config_option("session_replication_role", "origin", PGC_SUSET, PGC_S_SESSION,
 	                        GUC_ACTION_SAVE, true, ERROR, false);
+	/*
+	 * A plain SET: from 16 this setting refuses SAVE, and an aborted nest
+	 * level undoes SETs too.  Nothing later can turn it off: a snapshot is
+	 * taken.
+	 */
 	(void)set_config_option("transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION,
-	                        GUC_ACTION_SAVE, true, ERROR, false);
+	                        GUC_ACTION_SET, true, ERROR, false);
 }
 
 void
