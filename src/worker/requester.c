@@ -262,16 +262,51 @@ requester_part_settings(void)
 	 * level undoes SETs too.  Nothing later can turn it off: a snapshot is
 	 * taken.
 	 */
-	(void)set_config_option("transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION,
-	                        GUC_ACTION_SET, true, ERROR, false);
+	(void)set_config_option("transaction_read_only", "on", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET,
+	                        true, ERROR, false);
+}
+
+/*
+ * The requester's part, with the requester as current user and as
+ * session_user too: a policy may name either (applications that log in as
+ * one role and SET ROLE key on session_user), and in its own session the
+ * role is both.  The session user is no setting an aborted transaction puts
+ * back, so it is put back here on an error too.
+ */
+static void
+compute_as(Oid role, const SmClaim *claim, const char *source, const SmCatalog *cat,
+           SmComputed *out)
+{
+	Oid saved_session = GetSessionUserId();
+	Oid saved_user;
+	int saved_context;
+
+	GetUserIdAndSecContext(&saved_user, &saved_context);
+	PG_TRY();
+	{
+		SetSessionAuthorization(role, superuser_arg(role));
+		SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
+		                                 SECURITY_RESTRICTED_OPERATION);
+		apply_role_settings(role);
+		sm_check_read_privileges(cat, role, false);
+		if (source != NULL)
+			compute_from_source(claim, source, out);
+		else
+			compute_rows(claim, NULL, out);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_context);
+		SetSessionAuthorization(saved_session, superuser_arg(saved_session));
+		SetUserIdAndSecContext(saved_user, saved_context);
+	}
+	PG_END_TRY();
 }
 
 void
 sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
 {
 	Oid role = requester_of(claim);
-	Oid saved_user;
-	int saved_context;
 	int guc_level;
 	SmCatalog cat;
 	char *source;
@@ -285,15 +320,6 @@ sm_compute_as_requester(const SmClaim *claim, SmComputed *out)
 	 */
 	guc_level = NewGUCNestLevel();
 	requester_part_settings();
-	GetUserIdAndSecContext(&saved_user, &saved_context);
-	SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
-	                                 SECURITY_RESTRICTED_OPERATION);
-	apply_role_settings(role);
-	sm_check_read_privileges(&cat, role, false);
-	if (source != NULL)
-		compute_from_source(claim, source, out);
-	else
-		compute_rows(claim, NULL, out);
-	SetUserIdAndSecContext(saved_user, saved_context);
+	compute_as(role, claim, source, &cat, out);
 	AtEOXact_GUC(false, guc_level);
 }

@@ -119,10 +119,14 @@ log_failure(void)
 
 /*
  * storemon.report_timeout: a report computed for longer is stopped (its
- * requester's policies could otherwise hold its database's queue).
+ * requester's policies could otherwise hold its database's queue).  The
+ * stop is a query cancel, which plpgsql code may trap by name: a report
+ * still running as long again after it ends its worker, and is Failed.
  */
 static TimeoutId report_timeout_id;
+static TimeoutId report_kill_id;
 static volatile sig_atomic_t report_timed_out = false;
+static volatile sig_atomic_t report_killed = false;
 
 static void
 report_timeout_handler(void)
@@ -133,11 +137,45 @@ report_timeout_handler(void)
 	SetLatch(MyLatch);
 }
 
+/* The cancel was trapped: end the worker as SIGTERM would (record_killed_report follows). */
+static void
+report_kill_handler(void)
+{
+	report_killed = true;
+	ProcDiePending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+static void
+start_report_timeout(void)
+{
+	report_timed_out = false;
+	report_killed = false;
+	if (sm_report_timeout_ms > 0)
+	{
+		enable_timeout_after(report_timeout_id, sm_report_timeout_ms);
+		enable_timeout_at(
+		    report_kill_id,
+		    TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 2 * (int64)sm_report_timeout_ms));
+	}
+}
+
 static void
 stop_report_timeout(void)
 {
 	if (sm_report_timeout_ms > 0)
+	{
 		disable_timeout(report_timeout_id, false);
+		disable_timeout(report_kill_id, false);
+	}
+}
+
+static const char *
+timeout_message(void)
+{
+	return psprintf("storemon: the report was stopped after storemon.report_timeout (%d s)",
+	                sm_report_timeout_ms / 1000);
 }
 
 /* Compute the report as its requester, then store it as storemon. */
@@ -146,13 +184,14 @@ compute_and_store(const SmClaim *claim)
 {
 	SmComputed computed;
 
-	report_timed_out = false;
-	if (sm_report_timeout_ms > 0)
-		enable_timeout_after(report_timeout_id, sm_report_timeout_ms);
+	start_report_timeout();
 	sm_progress_hook = report_progress;
 	sm_compute_as_requester(claim, &computed);
 	sm_progress_hook = NULL;
 	stop_report_timeout();
+	/* a cancel the requester's code trapped still stops the report */
+	if (report_timed_out)
+		ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("%s", timeout_message())));
 	sm_queue_complete(claim, computed.have_as_of ? &computed.as_of : NULL, computed.rows,
 	                  computed.desc);
 }
@@ -189,9 +228,7 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 		MemoryContextSwitchTo(worker_context);
 		message = log_failure();
 		if (report_timed_out)
-			message = psprintf("storemon: the report was stopped after storemon.report_timeout "
-			                   "(%d s)",
-			                   sm_report_timeout_ms / 1000);
+			message = (char *)timeout_message();
 		AbortOutOfAnyTransaction(); /* and any subtransaction it was in */
 		begin_work("storemon: recording a failed report", false);
 		sm_queue_fail(&claim->id, message);
@@ -289,6 +326,25 @@ leave_if_quiet(void)
 	proc_exit(0);
 }
 
+/*
+ * A worker ended by report_kill_handler records its report Failed before
+ * its slot is freed (before_shmem_exit callbacks run last registered
+ * first), so no other worker requeues it.
+ */
+static void
+record_killed_report(int code, Datum arg)
+{
+	if (!report_killed || current_claim == NULL)
+		return;
+	ereport(LOG, (errmsg("storemon: report %s trapped the cancel of storemon.report_timeout; "
+	                     "its worker ends",
+	                     current_report)));
+	AbortOutOfAnyTransaction();
+	begin_work("storemon: recording a failed report", false);
+	sm_queue_fail(&current_claim->id, timeout_message());
+	end_work();
+}
+
 static void
 worker_detach(int code, Datum arg)
 {
@@ -322,6 +378,7 @@ attach_slot(int slot)
 
 	my_slot = &sm_shared->workers[slot];
 	before_shmem_exit(worker_detach, (Datum)0);
+	before_shmem_exit(record_killed_report, (Datum)0);
 	LWLockAcquire(sm_shared->lock, LW_EXCLUSIVE);
 	my_slot->pid = MyProcPid;
 	my_slot->latch = MyLatch;
@@ -348,6 +405,7 @@ storemon_db_worker_main(Datum arg)
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	sm_settings_after_connect(server_settings);
 	report_timeout_id = RegisterTimeout(USER_TIMEOUT, report_timeout_handler);
+	report_kill_id = RegisterTimeout(USER_TIMEOUT, report_kill_handler);
 	pgstat_report_appname("storemon worker");
 	attach_slot(DatumGetInt32(arg));
 

@@ -1,0 +1,89 @@
+# Attack (attack round 4): what the requester's code (the t/080 pattern: the
+# database owner's function under the requester's policy) leaves in the
+# worker's session for the reports after it.  The requester's settings end
+# with their GUC nest level, its advisory locks with the report (t/090), its
+# writes are refused (t/080); a prepared statement is none of these: PREPARE
+# runs in a read-only transaction and in a security-restricted operation,
+# and lives as long as the session.  The next report (here the same role's;
+# it could be any role's) finds what the last one prepared, and each report
+# can leave as many as it likes, in a worker that lives on between reports.
+use strict;
+use warnings;
+use lib 't';
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use StoremonNode;
+
+my $db = 'shop';
+my $as_of = '2023-01-25 18:00:00+00';
+my $node = database_node('attack_session_state', $db, roles => ['owner', 'tenant'], owner => 'owner',
+	conf => { 'storemon.worker_idle_timeout' => '10min' });
+grant_reporting($node, $db, 'tenant');
+
+$node->safe_psql($db, q{
+	CREATE TABLE public.store_owners (store_id text COLLATE "C", role name);
+	GRANT SELECT ON public.store_owners TO PUBLIC;
+}, extra_params => ['-U', 'owner']);
+$node->safe_psql($db, q{
+	INSERT INTO public.store_owners
+		SELECT store_id, 'tenant' FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
+		ORDER BY store_id LIMIT 10;
+	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY own_stores ON storemon.store_status FOR SELECT
+		USING (store_id IN (SELECT o.store_id FROM public.store_owners o WHERE o.role = current_user));
+});
+
+# Each call reports what earlier reports left, then tries to leave more.
+$node->safe_psql($db, q{
+	CREATE FUNCTION public.visible() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$
+	DECLARE
+		step text;
+	BEGIN
+		IF current_setting('attack.done', true) = 'yes' THEN
+			RETURN true;
+		END IF;
+		PERFORM set_config('attack.done', 'yes', true);
+		RAISE WARNING 'visible(): found prepared %, cursors %, variable_conflict %, search_path %',
+			(SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_cursors),
+			current_setting('plpgsql.variable_conflict'), current_setting('search_path');
+		FOREACH step IN ARRAY ARRAY['prepare', 'hold', 'listen', 'notify', 'conflict', 'temp',
+		                            'discard', 'role'] LOOP
+			BEGIN
+				CASE step
+				WHEN 'prepare' THEN
+					EXECUTE pg_catalog.format('PREPARE attack_%s AS SELECT %L::text',
+						(SELECT count(*) FROM pg_prepared_statements), repeat('x', 100000));
+				WHEN 'hold' THEN EXECUTE 'DECLARE attack_c CURSOR WITH HOLD FOR SELECT 1';
+				WHEN 'listen' THEN EXECUTE 'LISTEN attack';
+				WHEN 'notify' THEN PERFORM pg_notify('attack', 'from the worker');
+				WHEN 'conflict' THEN PERFORM set_config('plpgsql.variable_conflict', 'use_column', false);
+				WHEN 'temp' THEN EXECUTE 'CREATE TEMP TABLE attack_t ()';
+				WHEN 'discard' THEN EXECUTE 'DISCARD PLANS';
+				WHEN 'role' THEN EXECUTE 'SET ROLE owner';
+				END CASE;
+				RAISE WARNING 'visible(): % went through', step;
+			EXCEPTION WHEN OTHERS THEN
+				RAISE WARNING 'visible(): % refused: %', step, SQLERRM;
+			END;
+		END LOOP;
+		RETURN true;
+	END
+	$f$;
+	ALTER TABLE public.store_owners ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY visible ON public.store_owners USING (public.visible());
+}, extra_params => ['-U', 'owner']);
+
+for my $n (1 .. 3)
+{
+	my $id = $node->safe_psql($db, "SELECT storemon.storemon_trigger_report('$as_of')",
+		extra_params => ['-U', 'tenant']);
+	is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', "report $n is Complete");
+}
+my $log = slurp_file($node->logfile);
+note(join("\n", $log =~ /(visible\(\): [^\n]*)/g));
+unlike($log, qr/visible\(\): prepare went through/, 'the requester\'s code cannot prepare a statement in the worker');
+unlike($log, qr/visible\(\): found prepared [1-9]/, 'no report finds a statement an earlier one prepared');
+unlike($log, qr/visible\(\): found [^\n]*variable_conflict use_column/, 'nor a setting an earlier one set');
+
+done_testing();
