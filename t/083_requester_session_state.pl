@@ -21,21 +21,10 @@ my $node = database_node('attack_session_state', $db, roles => ['owner', 'tenant
 	conf => { 'storemon.worker_idle_timeout' => '10min' });
 grant_reporting($node, $db, 'tenant');
 
-$node->safe_psql($db, q{
-	CREATE TABLE public.store_owners (store_id text COLLATE "C", role name);
-	GRANT SELECT ON public.store_owners TO PUBLIC;
-}, extra_params => ['-U', 'owner']);
-$node->safe_psql($db, q{
-	INSERT INTO public.store_owners
-		SELECT store_id, 'tenant' FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
-		ORDER BY store_id LIMIT 10;
-	ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
-	CREATE POLICY own_stores ON storemon.store_status FOR SELECT
-		USING (store_id IN (SELECT o.store_id FROM public.store_owners o WHERE o.role = current_user));
-});
+chain_policy($node, $db, 'owner', 'tenant');
 
 # Each call reports what earlier reports left, then tries to leave more.
-$node->safe_psql($db, q{
+owner_policy_calls($node, $db, 'owner', q{
 	CREATE FUNCTION public.visible() RETURNS boolean LANGUAGE plpgsql VOLATILE AS $f$
 	DECLARE
 		step text;
@@ -69,10 +58,7 @@ $node->safe_psql($db, q{
 		END LOOP;
 		RETURN true;
 	END
-	$f$;
-	ALTER TABLE public.store_owners ENABLE ROW LEVEL SECURITY;
-	CREATE POLICY visible ON public.store_owners USING (public.visible());
-}, extra_params => ['-U', 'owner']);
+	$f$});
 
 for my $n (1 .. 3)
 {

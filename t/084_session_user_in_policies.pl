@@ -6,7 +6,8 @@
 # SET ROLE to another, or that mean "the login role") then sees the
 # superuser in the worker: the requester's Complete report holds the
 # superuser's stores and none of its own, which its own storemon_compute
-# never shows it.
+# never shows it.  Failed on 1.3 as first written; now the requester is the
+# session user too while its part runs.
 use strict;
 use warnings;
 use lib 't';

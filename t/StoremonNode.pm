@@ -11,7 +11,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use Exporter 'import';
-our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid);
+our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid
+  chain_policy owner_policy_calls);
 
 # A started node; %conf: extra postgresql.conf lines, e.g.
 # (max_worker_processes => 8, preload => 'storemon').
@@ -83,6 +84,43 @@ sub wait_status
 	my $in = join(', ', map { "'$_'" } @wanted);
 	$node->poll_query_until($db, "SELECT status IN ($in) FROM storemon.reports WHERE id = '$id'");
 	return $node->safe_psql($db, "SELECT status FROM storemon.reports WHERE id = '$id'");
+}
+
+# The per-chain row security of README "Row security", as an attacker meets
+# it: the database owner's application keeps which role owns which store
+# (public.store_owners, owned by $owner, readable by all, and public.plan for
+# the attack's steps), $tenant owns the first 10 stores, and the superuser's
+# policy on store_status reads that table.
+sub chain_policy
+{
+	my ($node, $db, $owner, $tenant) = @_;
+	$node->safe_psql($db, q{
+		CREATE TABLE public.store_owners (store_id text COLLATE "C", role name);
+		CREATE TABLE public.plan (step text);
+		GRANT SELECT ON public.store_owners, public.plan TO PUBLIC;
+	}, extra_params => ['-U', $owner]);
+	$node->safe_psql($db, qq{
+		INSERT INTO public.store_owners
+			SELECT store_id, '$tenant' FROM (SELECT DISTINCT store_id FROM storemon.store_status) s
+			ORDER BY store_id LIMIT 10;
+		ALTER TABLE storemon.store_status ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY own_stores ON storemon.store_status FOR SELECT
+			USING (store_id IN (SELECT o.store_id FROM public.store_owners o WHERE o.role = current_user));
+	});
+	return;
+}
+
+# The owner's policy on its own table, calling its function public.visible()
+# ($create_function makes it): the owner's code then runs as whoever reads
+# the table, a report's requester inside the worker too.
+sub owner_policy_calls
+{
+	my ($node, $db, $owner, $create_function) = @_;
+	$node->safe_psql($db, $create_function . q{;
+		ALTER TABLE public.store_owners ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY visible ON public.store_owners USING (public.visible());
+	}, extra_params => ['-U', $owner]);
+	return;
 }
 
 # The pid of the storemon worker of $db computing a report ('' if none).

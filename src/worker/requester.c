@@ -278,13 +278,16 @@ compute_as(Oid role, const SmClaim *claim, const char *source, const SmCatalog *
            SmComputed *out)
 {
 	Oid saved_session = GetSessionUserId();
+	/* looked up before: after an error the catalogues are not to be read */
+	bool saved_session_super = superuser_arg(saved_session);
+	bool role_super = superuser_arg(role);
 	Oid saved_user;
 	int saved_context;
 
 	GetUserIdAndSecContext(&saved_user, &saved_context);
 	PG_TRY();
 	{
-		SetSessionAuthorization(role, superuser_arg(role));
+		SetSessionAuthorization(role, role_super);
 		SetUserIdAndSecContext(role, saved_context | SECURITY_LOCAL_USERID_CHANGE |
 		                                 SECURITY_RESTRICTED_OPERATION);
 		apply_role_settings(role);
@@ -297,7 +300,7 @@ compute_as(Oid role, const SmClaim *claim, const char *source, const SmCatalog *
 	PG_FINALLY();
 	{
 		SetUserIdAndSecContext(saved_user, saved_context);
-		SetSessionAuthorization(saved_session, superuser_arg(saved_session));
+		SetSessionAuthorization(saved_session, saved_session_super);
 		SetUserIdAndSecContext(saved_user, saved_context);
 	}
 	PG_END_TRY();

@@ -341,6 +341,8 @@ record_killed_report(int code, Datum arg)
 	                     current_report)));
 	AbortOutOfAnyTransaction();
 	begin_work("storemon: recording a failed report", false);
+	/* the FATAL skipped the requester part's PG_FINALLY: the worker's user again */
+	SetSessionAuthorization(GetAuthenticatedUserId(), superuser_arg(GetAuthenticatedUserId()));
 	sm_queue_fail(&current_claim->id, timeout_message());
 	end_work();
 }
