@@ -208,8 +208,9 @@ requester_of(const SmClaim *claim)
 /*
  * The settings a session of role would have that its policies may read:
  * custom ones (a dot in the name, such as app.tenant), from ALTER DATABASE,
- * ALTER ROLE and ALTER ROLE ... IN DATABASE, in that order.  Read as the
- * worker, applied as the role, inside the caller's GUC nest level.
+ * ALTER ROLE and ALTER ROLE ... IN DATABASE, in that order.  Read and
+ * applied as the role (every role may read pg_db_role_setting), inside the
+ * caller's GUC nest level.
  */
 static void
 apply_role_settings(Oid role)
