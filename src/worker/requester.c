@@ -300,6 +300,7 @@ compute_as(Oid role, const SmClaim *claim, const char *source, const SmCatalog *
 	}
 	PG_FINALLY();
 	{
+		/* the session user is set outside a restricted context, and resets the current user */
 		SetUserIdAndSecContext(saved_user, saved_context);
 		SetSessionAuthorization(saved_session, saved_session_super);
 		SetUserIdAndSecContext(saved_user, saved_context);

@@ -171,7 +171,7 @@ stop_report_timeout(void)
 	}
 }
 
-static const char *
+static char *
 timeout_message(void)
 {
 	return psprintf("storemon: the report was stopped after storemon.report_timeout (%d s)",
@@ -228,7 +228,7 @@ compute_claimed(const SmClaim *claim, MemoryContext worker_context)
 		MemoryContextSwitchTo(worker_context);
 		message = log_failure();
 		if (report_timed_out)
-			message = (char *)timeout_message();
+			message = timeout_message();
 		AbortOutOfAnyTransaction(); /* and any subtransaction it was in */
 		begin_work("storemon: recording a failed report", false);
 		sm_queue_fail(&claim->id, message);
