@@ -4,9 +4,12 @@
 # with their GUC nest level, its advisory locks with the report (t/090), its
 # writes are refused (t/080); a prepared statement is none of these: PREPARE
 # runs in a read-only transaction and in a security-restricted operation,
-# and lives as long as the session.  The next report (here the same role's;
-# it could be any role's) finds what the last one prepared, and each report
-# can leave as many as it likes, in a worker that lives on between reports.
+# and would live as long as the session: the next report (any role's) would
+# find what the last one prepared, in a worker that lives on between
+# reports.  This attack held on 1.3 as first written: PREPARE, a WITH HOLD
+# cursor, LISTEN, a temp table, DISCARD, SET ROLE and a superuser-only
+# plpgsql setting are refused there (only NOTIFY goes through, which any
+# role may send); the test keeps it so.
 use strict;
 use warnings;
 use lib 't';
