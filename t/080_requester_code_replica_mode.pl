@@ -63,10 +63,8 @@ owner_policy_calls($node, $db, 'owner', q{
 		END IF;
 		RAISE WARNING 'visible() runs as %, session_replication_role %, transaction_read_only %',
 			current_user, current_setting('session_replication_role'),
-			current_setting('transaction_read_only');
-		FOREACH step IN ARRAY ARRAY['plan', 'cap', 'mode', 'superuser', 'rows'] LOOP
-			BEGIN
-				CASE step
+			current_setting('transaction_read_only');}
+	. each_step([qw(plan cap mode superuser rows)], q{
 				WHEN 'plan' THEN DELETE FROM public.plan;
 				-- 25 requests (more than the cap of 20)
 				WHEN 'cap' THEN INSERT INTO storemon.reports (requested_as_of, interpolation)
@@ -80,13 +78,7 @@ owner_policy_calls($node, $db, 'owner', q{
 				-- the worst stores out of the earlier Complete report
 				WHEN 'rows' THEN DELETE FROM storemon.report_rows x WHERE x.report_id <> ALL (
 					SELECT r.id FROM storemon.reports r WHERE r.status <> 'Complete')
-				  AND x.downtime_last_week > 0;
-				END CASE;
-				RAISE WARNING 'visible(): % went through', step;
-			EXCEPTION WHEN OTHERS THEN
-				RAISE WARNING 'visible(): % refused: %', step, SQLERRM;
-			END;
-		END LOOP;
+				  AND x.downtime_last_week > 0;}) . q{
 		RETURN true;
 	END
 	$f$});

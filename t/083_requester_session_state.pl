@@ -38,11 +38,8 @@ owner_policy_calls($node, $db, 'owner', q{
 		PERFORM set_config('attack.done', 'yes', true);
 		RAISE WARNING 'visible(): found prepared %, cursors %, variable_conflict %, search_path %',
 			(SELECT count(*) FROM pg_prepared_statements), (SELECT count(*) FROM pg_cursors),
-			current_setting('plpgsql.variable_conflict'), current_setting('search_path');
-		FOREACH step IN ARRAY ARRAY['prepare', 'hold', 'listen', 'notify', 'conflict', 'temp',
-		                            'discard', 'role'] LOOP
-			BEGIN
-				CASE step
+			current_setting('plpgsql.variable_conflict'), current_setting('search_path');}
+	. each_step([qw(prepare hold listen notify conflict temp discard role)], q{
 				WHEN 'prepare' THEN
 					EXECUTE pg_catalog.format('PREPARE attack_%s AS SELECT %L::text',
 						(SELECT count(*) FROM pg_prepared_statements), repeat('x', 100000));
@@ -52,13 +49,7 @@ owner_policy_calls($node, $db, 'owner', q{
 				WHEN 'conflict' THEN PERFORM set_config('plpgsql.variable_conflict', 'use_column', false);
 				WHEN 'temp' THEN EXECUTE 'CREATE TEMP TABLE attack_t ()';
 				WHEN 'discard' THEN EXECUTE 'DISCARD PLANS';
-				WHEN 'role' THEN EXECUTE 'SET ROLE owner';
-				END CASE;
-				RAISE WARNING 'visible(): % went through', step;
-			EXCEPTION WHEN OTHERS THEN
-				RAISE WARNING 'visible(): % refused: %', step, SQLERRM;
-			END;
-		END LOOP;
+				WHEN 'role' THEN EXECUTE 'SET ROLE owner';}) . q{
 		RETURN true;
 	END
 	$f$});

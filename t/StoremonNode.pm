@@ -11,7 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use Exporter 'import';
-our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid
+our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid each_step
   chain_policy owner_policy_calls);
 
 # A started node; %conf: extra postgresql.conf lines, e.g.
@@ -121,6 +121,25 @@ sub owner_policy_calls
 		CREATE POLICY visible ON public.store_owners USING (public.visible());
 	}, extra_params => ['-U', $owner]);
 	return;
+}
+
+# The body of a plpgsql loop that tries each of @$steps, its arms given as the
+# WHEN lines of a CASE on step, and warns whether each went through.
+sub each_step
+{
+	my ($steps, $arms) = @_;
+	my $names = join(', ', map { "'$_'" } @$steps);
+	return qq{
+		FOREACH step IN ARRAY ARRAY[$names] LOOP
+			BEGIN
+				CASE step
+				$arms
+				END CASE;
+				RAISE WARNING 'visible(): % went through', step;
+			EXCEPTION WHEN OTHERS THEN
+				RAISE WARNING 'visible(): % refused: %', step, SQLERRM;
+			END;
+		END LOOP;};
 }
 
 # The pid of the storemon worker of $db computing a report ('' if none).
