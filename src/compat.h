@@ -109,4 +109,15 @@ sm_have_createdb_privilege(void)
 #define SM_TRANSACTION_TIMEOUT_SETTING
 #endif
 
+/*
+ * 17: transaction_timeout again: a parallel worker arms it from the
+ * database's and role's settings while it starts, before it takes its
+ * leader's settings (parallel_report.c); before 17 no setting acts there.
+ */
+#if PG_VERSION_NUM >= 170000
+#define SM_PARALLEL_STARTUP_SETTING "transaction_timeout"
+#else
+#define SM_PARALLEL_STARTUP_SETTING NULL
+#endif
+
 #endif /* SM_COMPAT_H */

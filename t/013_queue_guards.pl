@@ -32,6 +32,18 @@ sub as_role
 
 sub reports { $node->safe_psql($db, 'SELECT count(*) FROM storemon.reports') }
 
+# How many rows a report and storemon_compute at its as_of do not share.
+sub rows_unlike_compute
+{
+	my ($id) = @_;
+	my $as_of = "(SELECT as_of FROM storemon.reports WHERE id = '$id')";
+	my $rows = qq{SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour,
+		downtime_last_day, downtime_last_week FROM storemon.report_rows WHERE report_id = '$id'};
+	return $node->safe_psql($db, qq{SELECT count(*) FROM (
+		($rows EXCEPT ALL SELECT * FROM storemon.storemon_compute($as_of))
+		UNION ALL (SELECT * FROM storemon.storemon_compute($as_of) EXCEPT ALL $rows)) d});
+}
+
 # 1. Every column but requested_as_of and interpolation is storemon's to set.
 my ($rc, $out, $err) = as_role('forger', q{INSERT INTO storemon.reports (requested_by) VALUES ('reporter') RETURNING id});
 is($rc, 0, 'a role with INSERT on reports may queue a request') or diag($err);
@@ -164,9 +176,12 @@ my @hostile = (
 	"idle_in_transaction_session_timeout = '1ms'", "default_transaction_read_only = on",
 	($node->pg_version >= 16 ? "debug_parallel_query = on" : "force_parallel_mode = on"),
 	($node->pg_version >= 17 ? ("transaction_timeout = '1ms'") : ()));
-# The test's own sessions override the owner's settings for themselves.
+# The test's own sessions override the owner's settings for themselves, and
+# run no parallel query: a parallel worker applies the database's settings
+# before its leader's, so the owner's transaction_timeout would end it.
 local $ENV{PGOPTIONS} = join(' ', map { "-c $_" } 'exit_on_error=off', 'statement_timeout=0', 'lock_timeout=0',
 	'idle_in_transaction_session_timeout=0', 'default_transaction_read_only=off', 'plpgsql.extra_errors=none',
+	($node->pg_version >= 16 ? 'debug_parallel_query=off' : 'force_parallel_mode=off'),
 	($node->pg_version >= 17 ? ('transaction_timeout=0') : ()));
 for my $setting (@hostile)
 {
@@ -176,23 +191,46 @@ for my $setting (@hostile)
 }
 $node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
 my $offset = -s $node->logfile;
-my $good = ($node->psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()'))[1];
-my $failing = ($node->psql($db, 'SET ROLE forger; SELECT storemon.storemon_trigger_report()'))[1];
+my $good = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
+my $failing = $node->safe_psql($db, 'SET ROLE forger; SELECT storemon.storemon_trigger_report()');
 is(wait_status($node, $db, $good, 'Complete', 'Failed'), 'Complete', 'a report still completes');
 is(wait_status($node, $db, $failing, 'Complete', 'Failed'), 'Failed', 'a failing one still fails ...');
 is($node->safe_psql($db, "SELECT attempts FROM storemon.reports WHERE id = '$failing'"), '1',
 	'... at its first attempt, with its own error (exit_on_error changed nothing)');
 like($node->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$failing'"), qr/^permission denied/,
 	'its error is the permission error');
-is($node->safe_psql($db, qq{SELECT count(*) FROM (
-	(SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour, downtime_last_day,
-	        downtime_last_week FROM storemon.report_rows WHERE report_id = '$good'
-	 EXCEPT ALL SELECT * FROM storemon.storemon_compute((SELECT as_of FROM storemon.reports WHERE id = '$good')))
-	UNION ALL
-	(SELECT * FROM storemon.storemon_compute((SELECT as_of FROM storemon.reports WHERE id = '$good'))
-	 EXCEPT ALL SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour,
-	        downtime_last_day, downtime_last_week FROM storemon.report_rows WHERE report_id = '$good')) d}),
-	'0', 'with the rows storemon_compute gives');
+is(rows_unlike_compute($good), '0', 'with the rows storemon_compute gives');
+# The same with storemon.parallel_workers: PostgreSQL's parallel workers apply
+# the database's settings before their leader's, and an owner's
+# transaction_timeout ends them there; the report is then computed serially.
+$node->safe_psql($db, 'ANALYZE storemon.store_status');
+$node->append_conf('postgresql.conf', 'storemon.parallel_workers = 2');
+$node->reload;
+$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+my $parallel_offset = -s $node->logfile;
+my $parallel = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
+is(wait_status($node, $db, $parallel, 'Complete', 'Failed'), 'Complete',
+	'a report with storemon.parallel_workers completes') or diag($node->safe_psql($db,
+	"SELECT error FROM storemon.reports WHERE id = '$parallel'"));
+is(rows_unlike_compute($parallel), '0', '... with the rows storemon_compute gives');
+like(slurp_file($node->logfile, $parallel_offset), $node->pg_version >= 17
+	? qr/storemon computes this report in one process: the database or role sets transaction_timeout/
+	: qr/starting background worker process "parallel worker for PID/,
+	'... in one process where a setting would end its parallel workers (17 and later), else in parallel');
+if ($node->pg_version >= 17)
+{
+	# A timeout no parallel worker takes to start leaves the report parallel.
+	as_role('owner', "ALTER DATABASE shared SET transaction_timeout = '10min'");
+	$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+	$parallel_offset = -s $node->logfile;
+	$parallel = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
+	is(wait_status($node, $db, $parallel, 'Complete', 'Failed'), 'Complete',
+		"with the owner's transaction_timeout at 10 minutes, a report completes ...");
+	like(slurp_file($node->logfile, $parallel_offset), qr/starting background worker process "parallel worker for PID/,
+		'... in parallel workers');
+}
+$node->append_conf('postgresql.conf', 'storemon.parallel_workers = 0');
+$node->reload;
 my @names = split /\n/, $node->safe_psql($db, q{SELECT split_part(s, '=', 1) FROM pg_db_role_setting,
 	unnest(setconfig) s WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'shared') ORDER BY 1});
 my $log = slurp_file($node->logfile, $offset);

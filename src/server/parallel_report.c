@@ -17,8 +17,12 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_db_role_setting.h"
 #include "catalog/pg_statistic.h"
 #include "executor/spi.h"
 #include "executor/tstoreReceiver.h"
@@ -26,11 +30,14 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "server/catalog.h"
 #include "server/parallel_report.h"
 #include "server/row_security.h"
@@ -82,6 +89,81 @@ range_query(const char *function, char **bounds, int nbounds)
 	return sql.data;
 }
 
+/* A timeout under this could end a parallel worker while it starts. */
+#define SM_PARALLEL_STARTUP_MS (60 * 1000)
+
+/* Whether one row of pg_db_role_setting sets name under a minute. */
+static bool
+sets_short_timeout(Relation settings, Oid database, Oid role, const char *name)
+{
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple row;
+	size_t len = strlen(name);
+	bool found = false;
+
+	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(database));
+	ScanKeyInit(&keys[1], Anum_pg_db_role_setting_setrole, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(role));
+	scan = systable_beginscan(settings, DbRoleSettingDatidRolidIndexId, true, NULL, 2, keys);
+	while (!found && HeapTupleIsValid(row = systable_getnext(scan)))
+	{
+		bool isnull;
+		Datum config = heap_getattr(row, Anum_pg_db_role_setting_setconfig,
+		                            RelationGetDescr(settings), &isnull);
+		Datum *items;
+		int n;
+
+		if (isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(config), TEXTOID, -1, false, TYPALIGN_INT, &items,
+		                  NULL, &n);
+		for (int i = 0; i < n && !found; i++)
+		{
+			char *item = TextDatumGetCString(items[i]);
+			int ms;
+
+			/* a value that does not parse is taken as short */
+			found = pg_strncasecmp(item, name, len) == 0 && item[len] == '=' &&
+			        (!parse_int(item + len + 1, &ms, GUC_UNIT_MS, NULL) ||
+			         (ms > 0 && ms < SM_PARALLEL_STARTUP_MS));
+		}
+	}
+	systable_endscan(scan);
+	return found;
+}
+
+/*
+ * Whether the database or the role this process logged in as sets a
+ * timeout that acts in a parallel worker before it takes its leader's
+ * settings (compat.h): a database owner's transaction_timeout of 1 ms
+ * would end every parallel worker as it starts, whatever the leader set.
+ */
+static bool
+settings_end_parallel_workers(void)
+{
+	const char *name = SM_PARALLEL_STARTUP_SETTING;
+	const Oid databases[] = {MyDatabaseId, InvalidOid};
+	const Oid roles[] = {InvalidOid, GetAuthenticatedUserId()};
+	Relation settings;
+	bool found = false;
+
+	if (name == NULL)
+		return false;
+	settings = table_open(DbRoleSettingRelationId, AccessShareLock);
+	for (int d = 0; d < lengthof(databases); d++)
+		for (int r = 0; r < lengthof(roles); r++)
+			found = found || sets_short_timeout(settings, databases[d], roles[r], name);
+	table_close(settings, AccessShareLock);
+	if (found)
+		ereport(DEBUG1, (errmsg("storemon computes this report in one process: the database or "
+		                        "role sets %s under a minute, which parallel workers apply "
+		                        "before their leader's settings",
+		                        name)));
+	return found;
+}
+
 /* Settings for the query alone: every range a worker of its own. */
 static void
 set_local(const char *name, const char *value)
@@ -104,7 +186,8 @@ sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as
 	int guc_level;
 	char workers[16];
 
-	if (sm_parallel_workers <= 0 || IsParallelWorker() || IsInParallelMode())
+	if (sm_parallel_workers <= 0 || IsParallelWorker() || IsInParallelMode() ||
+	    settings_end_parallel_workers())
 		return false;
 	sm_catalog_lookup(&cat);
 	/*

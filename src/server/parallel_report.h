@@ -23,7 +23,9 @@ extern int sm_parallel_workers;
  * Fill the materialized result of fcinfo (an SRF set up with
  * InitMaterializedSRF) with the report, in parallel ranges.  Returns false,
  * having done nothing, when the report should run serially: the setting is
- * 0, this is already a parallel worker, or store_status has no histogram.
+ * 0, this is already a parallel worker, the database or role sets a short
+ * transaction_timeout (which would end the parallel workers as they start),
+ * or store_status has no histogram.
  */
 extern bool sm_parallel_report(FunctionCallInfo fcinfo, const char *function, TimestampTz as_of,
                                text *interpolation);
