@@ -9,7 +9,7 @@
 #   make pgtap              pgTAP: test/pgtap/ through pg_prove, on a throwaway cluster
 #   make prove_installcheck TAP tests t/*.pl (PostgreSQL::Test::Cluster)
 #                   (after make install; initdb refuses root: as root, scripts/as-postgres make ...)
-#   make test-versions  the same on PostgreSQL 17, 18 and Debian 12's own 15, in Debian chroots (root)
+#   make test-versions  the same on PostgreSQL 17 and 18, pg_regress and pgTAP on Debian 12's own 15, in Debian chroots (root)
 #   make bench      throwaway cluster, Loop-scale benchmark (BENCH_SCALING=1 for scaling points)
 #
 # demo, test and bench install the Debian packages they need first.

@@ -82,6 +82,8 @@ sub wait_status
 {
 	my ($node, $db, $id, @wanted) = @_;
 	my $in = join(', ', map { "'$_'" } @wanted);
+	# a request that was never queued has nothing to wait for
+	die "wait_status: no report id to wait for" if !defined $id || $id !~ /^[0-9a-f-]{36}$/;
 	$node->poll_query_until($db, "SELECT status IN ($in) FROM storemon.reports WHERE id = '$id'");
 	return $node->safe_psql($db, "SELECT status FROM storemon.reports WHERE id = '$id'");
 }
