@@ -99,7 +99,6 @@ sets_short_timeout(Relation settings, Oid database, Oid role, const char *name)
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple row;
-	size_t len = strlen(name);
 	bool found = false;
 
 	ScanKeyInit(&keys[0], Anum_pg_db_role_setting_setdatabase, BTEqualStrategyNumber, F_OIDEQ,
@@ -121,12 +120,14 @@ sets_short_timeout(Relation settings, Oid database, Oid role, const char *name)
 		                  NULL, &n);
 		for (int i = 0; i < n && !found; i++)
 		{
-			char *item = TextDatumGetCString(items[i]);
+			char *item_name;
+			char *value;
 			int ms;
 
+			ParseLongOption(TextDatumGetCString(items[i]), &item_name, &value);
 			/* a value that does not parse is taken as short */
-			found = pg_strncasecmp(item, name, len) == 0 && item[len] == '=' &&
-			        (!parse_int(item + len + 1, &ms, GUC_UNIT_MS, NULL) ||
+			found = value != NULL && pg_strcasecmp(item_name, name) == 0 &&
+			        (!parse_int(value, &ms, GUC_UNIT_MS, NULL) ||
 			         (ms > 0 && ms < SM_PARALLEL_STARTUP_MS));
 		}
 	}
