@@ -35,16 +35,7 @@ sub completed_again
 	is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', "$what: it completes");
 	is($node->safe_psql($db, "SELECT attempts FROM reports WHERE id = '$id'"), '2',
 		"$what: on its second attempt");
-	is($node->safe_psql($db, qq{
-		SELECT count(*) FROM (
-		  (SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour,
-		          downtime_last_day, downtime_last_week FROM storemon_get_report('$id')
-		   EXCEPT ALL SELECT * FROM storemon_compute((SELECT as_of FROM reports WHERE id = '$id')))
-		  UNION ALL
-		  (SELECT * FROM storemon_compute((SELECT as_of FROM reports WHERE id = '$id'))
-		   EXCEPT ALL SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week,
-		          downtime_last_hour, downtime_last_day, downtime_last_week FROM storemon_get_report('$id'))) d}),
-		'0', "$what: with the rows storemon_compute gives for its as_of");
+	is(rows_unlike_compute($node, $db, $id), '0', "$what: with the rows storemon_compute gives for its as_of");
 }
 
 # 1. The server crashes (immediate stop) during a report.

@@ -32,16 +32,12 @@ sub as_role
 
 sub reports { $node->safe_psql($db, 'SELECT count(*) FROM storemon.reports') }
 
-# How many rows a report and storemon_compute at its as_of do not share.
-sub rows_unlike_compute
+# Until the database's idle workers have left, so the next one starts afresh.
+sub workers_gone
 {
-	my ($id) = @_;
-	my $as_of = "(SELECT as_of FROM storemon.reports WHERE id = '$id')";
-	my $rows = qq{SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour,
-		downtime_last_day, downtime_last_week FROM storemon.report_rows WHERE report_id = '$id'};
-	return $node->safe_psql($db, qq{SELECT count(*) FROM (
-		($rows EXCEPT ALL SELECT * FROM storemon.storemon_compute($as_of))
-		UNION ALL (SELECT * FROM storemon.storemon_compute($as_of) EXCEPT ALL $rows)) d});
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+	return;
 }
 
 # 1. Every column but requested_as_of and interpolation is storemon's to set.
@@ -159,12 +155,12 @@ for my $name ('a2', 'b2')
 $renamer->quit;
 
 # 7. However its transaction came to commit: PREPARE, then COMMIT PREPARED elsewhere.
-$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+workers_gone();
 my $preparer = $node->background_psql($db);
 $id = $preparer->query_safe(q{BEGIN; SET ROLE reporter; SELECT storemon.storemon_trigger_report()});
 $preparer->query_safe(q{PREPARE TRANSACTION 'queued'});
 $preparer->quit;
-$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+workers_gone();
 $node->safe_psql($db, q{COMMIT PREPARED 'queued'});
 is(wait_status($node, $db, $id, 'Complete', 'Failed'), 'Complete', 'a request committed by COMMIT PREPARED is served');
 
@@ -189,7 +185,7 @@ for my $setting (@hostile)
 	($rc, $out, $err) = as_role('owner', "DO \$\$BEGIN END\$\$; ALTER DATABASE shared SET $setting");
 	is($rc, 0, "the owner sets $setting on the database") or diag($err);
 }
-$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+workers_gone();
 my $offset = -s $node->logfile;
 my $good = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
 my $failing = $node->safe_psql($db, 'SET ROLE forger; SELECT storemon.storemon_trigger_report()');
@@ -199,20 +195,20 @@ is($node->safe_psql($db, "SELECT attempts FROM storemon.reports WHERE id = '$fai
 	'... at its first attempt, with its own error (exit_on_error changed nothing)');
 like($node->safe_psql($db, "SELECT error FROM storemon.reports WHERE id = '$failing'"), qr/^permission denied/,
 	'its error is the permission error');
-is(rows_unlike_compute($good), '0', 'with the rows storemon_compute gives');
+is(rows_unlike_compute($node, $db, $good), '0', 'with the rows storemon_compute gives');
 # The same with storemon.parallel_workers: PostgreSQL's parallel workers apply
 # the database's settings before their leader's, and an owner's
 # transaction_timeout ends them there; the report is then computed serially.
 $node->safe_psql($db, 'ANALYZE storemon.store_status');
 $node->append_conf('postgresql.conf', 'storemon.parallel_workers = 2');
 $node->reload;
-$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+workers_gone();
 my $parallel_offset = -s $node->logfile;
 my $parallel = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
 is(wait_status($node, $db, $parallel, 'Complete', 'Failed'), 'Complete',
 	'a report with storemon.parallel_workers completes') or diag($node->safe_psql($db,
 	"SELECT error FROM storemon.reports WHERE id = '$parallel'"));
-is(rows_unlike_compute($parallel), '0', '... with the rows storemon_compute gives');
+is(rows_unlike_compute($node, $db, $parallel), '0', '... with the rows storemon_compute gives');
 like(slurp_file($node->logfile, $parallel_offset), $node->pg_version >= 17
 	? qr/storemon computes this report in one process: the database or role sets transaction_timeout/
 	: qr/starting background worker process "parallel worker for PID/,
@@ -221,7 +217,7 @@ if ($node->pg_version >= 17)
 {
 	# A timeout no parallel worker takes to start leaves the report parallel.
 	as_role('owner', "ALTER DATABASE shared SET transaction_timeout = '10min'");
-	$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'storemon worker'");
+	workers_gone();
 	$parallel_offset = -s $node->logfile;
 	$parallel = $node->safe_psql($db, 'SET ROLE reporter; SELECT storemon.storemon_trigger_report()');
 	is(wait_status($node, $db, $parallel, 'Complete', 'Failed'), 'Complete',

@@ -11,7 +11,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 
 use Exporter 'import';
-our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status worker_pid each_step
+our @EXPORT = qw(storemon_node database_node load_sample grant_reporting wait_status rows_unlike_compute worker_pid each_step
   chain_policy owner_policy_calls);
 
 # A started node; %conf: extra postgresql.conf lines, e.g.
@@ -86,6 +86,19 @@ sub wait_status
 	die "wait_status: no report id to wait for" if !defined $id || $id !~ /^[0-9a-f-]{36}$/;
 	$node->poll_query_until($db, "SELECT status IN ($in) FROM storemon.reports WHERE id = '$id'");
 	return $node->safe_psql($db, "SELECT status FROM storemon.reports WHERE id = '$id'");
+}
+
+# How many rows a Complete report and storemon_compute at its as_of do not
+# share (0: the same rows).
+sub rows_unlike_compute
+{
+	my ($node, $db, $id) = @_;
+	my $as_of = "(SELECT as_of FROM storemon.reports WHERE id = '$id')";
+	my $rows = qq{SELECT store_id, uptime_last_hour, uptime_last_day, uptime_last_week, downtime_last_hour,
+		downtime_last_day, downtime_last_week FROM storemon.storemon_get_report('$id')};
+	return $node->safe_psql($db, qq{SELECT count(*) FROM (
+		($rows EXCEPT ALL SELECT * FROM storemon.storemon_compute($as_of))
+		UNION ALL (SELECT * FROM storemon.storemon_compute($as_of) EXCEPT ALL $rows)) d});
 }
 
 # The per-chain row security of README "Row security", as an attacker meets
